@@ -1,0 +1,268 @@
+"""The TableEncoder: a DataFrame to one float matrix and back, with the layout of its spans.
+
+Each column of the schema gets one encoder chosen by its kind and the encoding options of the
+preset. Missing values are learned, not dropped: a numeric column with missing values gets a
+two-way indicator span (present / missing) beside its value block, whose value is filled with
+the median; a categorical or ordinal column gets a category of its own for "missing".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..schema import CATEGORICAL, INTEGER, ORDINAL, ColumnSpec, Schema
+from .base import ColumnEncoder, Span
+from .categorical import GaussianIntervalEncoder, OneHotEncoder, OrdinalCodeEncoder
+from .numeric import MinMaxEncoder, ModeSpecificEncoder, StandardEncoder
+
+NUMERIC_METHODS = ("mode_specific", "minmax", "minmax01", "standard")
+CATEGORICAL_METHODS = ("onehot", "gaussian_interval", "ordinal")
+
+
+@dataclass
+class EncodingOptions:
+    numeric: str = "mode_specific"
+    categorical: str = "onehot"
+    ordinal: str = "onehot"
+    #: output of one-hot blocks: gumbel, softmax, or tanh (for generators with a tanh output layer)
+    categorical_activation: str = "gumbel"
+    gumbel_tau: float = 0.2
+    max_modes: int = 10
+    bgm_sample_size: int = 5000
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.numeric not in NUMERIC_METHODS:
+            raise DataError(f"numeric encoding {self.numeric!r} unknown; use one of {', '.join(NUMERIC_METHODS)}")
+        for name, value in (("categorical", self.categorical), ("ordinal", self.ordinal)):
+            if value not in CATEGORICAL_METHODS:
+                raise DataError(f"{name} encoding {value!r} unknown; use one of {', '.join(CATEGORICAL_METHODS)}")
+
+
+@dataclass
+class ColumnCodec:
+    """How one column is encoded: its value encoder and, for numeric columns with missing
+    values, a present/missing indicator encoder and the fill value."""
+
+    spec: ColumnSpec
+    encoder: ColumnEncoder
+    indicator: ColumnEncoder | None = None
+    fill: float | None = None
+    categories: list[Any] = field(default_factory=list)  # codes -> values; None stands for missing
+
+    @property
+    def spans(self) -> list[Span]:
+        return self.encoder.spans + (self.indicator.spans if self.indicator else [])
+
+    @property
+    def width(self) -> int:
+        return sum(s.width for s in self.spans)
+
+
+class TableEncoder:
+    """Fit on a DataFrame whose columns the schema describes; ``transform`` gives a float32
+    matrix, ``inverse_transform`` a DataFrame with the original columns, dtypes and bounds."""
+
+    def __init__(self, schema: Schema, options: EncodingOptions | None = None):
+        self.schema = schema
+        self.options = options or EncodingOptions()
+
+    # --- construction -------------------------------------------------------------------
+    def _numeric_encoder(self, spec: ColumnSpec) -> ColumnEncoder:
+        o = self.options
+        if o.numeric == "mode_specific":
+            act = "tanh" if o.categorical_activation == "tanh" else o.categorical_activation
+            return ModeSpecificEncoder(max_modes=o.max_modes, sample_size=o.bgm_sample_size, seed=o.seed,
+                                       tau=o.gumbel_tau, mode_activation="gumbel" if act == "tanh" else act)
+        if o.numeric == "minmax":
+            return MinMaxEncoder(-1.0, 1.0)
+        if o.numeric == "minmax01":
+            return MinMaxEncoder(0.0, 1.0)
+        return StandardEncoder()
+
+    def _choice_encoder(self, method: str, k: int) -> ColumnEncoder:
+        o = self.options
+        if method == "onehot":
+            return OneHotEncoder(k, o.categorical_activation, o.gumbel_tau)
+        if method == "gaussian_interval":
+            return GaussianIntervalEncoder(k, seed=o.seed)
+        low = 0.0 if o.numeric in ("minmax01",) or o.categorical_activation == "sigmoid" else -1.0
+        return OrdinalCodeEncoder(k, low=low, high=1.0)
+
+    def _indicator(self) -> ColumnEncoder:
+        act = self.options.categorical_activation
+        return OneHotEncoder(2, act, self.options.gumbel_tau)
+
+    def fit(self, df: pd.DataFrame) -> "TableEncoder":
+        self._check_columns(df)
+        self.codecs_: list[ColumnCodec] = []
+        for spec in self.schema.columns:
+            s = df[spec.name]
+            if spec.is_numeric:
+                v = _numeric_values(s, spec.name)
+                observed = v[~np.isnan(v)]
+                fill = float(np.median(observed))
+                enc = self._numeric_encoder(spec).fit(observed)
+                ind = self._indicator() if spec.has_missing else None
+                self.codecs_.append(ColumnCodec(spec, enc, ind, fill))
+            else:
+                cats = list(spec.categories or [])
+                if spec.has_missing:
+                    cats = cats + [None]
+                method = self.options.ordinal if spec.kind == ORDINAL else self.options.categorical
+                enc = self._choice_encoder(method, len(cats))
+                codec = ColumnCodec(spec, enc, categories=cats)
+                enc.fit(self._codes(codec, s))
+                self.codecs_.append(codec)
+        return self
+
+    # --- layout -------------------------------------------------------------------------
+    @property
+    def spans(self) -> list[Span]:
+        return [s for c in self.codecs_ for s in c.spans]
+
+    @property
+    def width(self) -> int:
+        return sum(c.width for c in self.codecs_)
+
+    def column_slices(self) -> dict[str, slice]:
+        out, start = {}, 0
+        for c in self.codecs_:
+            out[c.spec.name] = slice(start, start + c.width)
+            start += c.width
+        return out
+
+    # --- transform ----------------------------------------------------------------------
+    def _check_columns(self, df: pd.DataFrame) -> None:
+        missing = [n for n in self.schema.names if n not in df.columns]
+        if missing:
+            raise DataError(f"column(s) {', '.join(map(repr, missing))} are in the schema but not in the table")
+
+    def _codes(self, codec: ColumnCodec, s: pd.Series) -> np.ndarray:
+        known = [c for c in codec.categories if c is not None]
+        values = s.astype(object)
+        cat = pd.Categorical(values, categories=known)
+        codes = np.asarray(cat.codes, dtype=int)
+        isna = pd.isna(values).to_numpy()
+        unknown = (codes < 0) & ~isna
+        if unknown.any():
+            bad = pd.Series(values[unknown]).astype(str).unique()[:5].tolist()
+            raise DataError(f"column {codec.spec.name!r}: values {bad} were not seen when the model was fitted")
+        if isna.any():
+            if None not in codec.categories:
+                raise DataError(f"column {codec.spec.name!r} has missing values but had none when fitted")
+            codes[isna] = len(codec.categories) - 1
+        return codes
+
+    def transform(self, df: pd.DataFrame, seed: int | None = None) -> np.ndarray:
+        self._check_columns(df)
+        rng = np.random.default_rng(self.options.seed if seed is None else seed)
+        blocks = []
+        for codec in self.codecs_:
+            s = df[codec.spec.name]
+            if codec.spec.is_numeric:
+                v = _numeric_values(s, codec.spec.name)
+                isna = np.isnan(v)
+                blocks.append(codec.encoder.transform(np.where(isna, codec.fill, v), rng))
+                if codec.indicator is not None:
+                    blocks.append(codec.indicator.transform(isna.astype(int)))
+            else:
+                blocks.append(codec.encoder.transform(self._codes(codec, s), rng))
+        return np.concatenate(blocks, axis=1).astype(np.float32) if blocks else np.zeros((len(df), 0), np.float32)
+
+    def inverse_transform(self, matrix: np.ndarray) -> pd.DataFrame:
+        matrix = np.asarray(matrix, dtype=np.float64)
+        if matrix.ndim != 2 or matrix.shape[1] != self.width:
+            raise DataError(f"expected a matrix with {self.width} columns, got shape {matrix.shape}")
+        out: dict[str, Any] = {}
+        start = 0
+        for codec in self.codecs_:
+            w_val = codec.encoder.width
+            block = matrix[:, start:start + w_val]
+            if codec.spec.is_numeric:
+                v = codec.encoder.inverse_transform(block)
+                if codec.indicator is not None:
+                    ind = codec.indicator.inverse_transform(matrix[:, start + w_val:start + codec.width])
+                    v = np.where(ind == 1, np.nan, v)
+                out[codec.spec.name] = _restore_numeric(v, codec.spec)
+            else:
+                codes = codec.encoder.inverse_transform(block)
+                out[codec.spec.name] = _restore_categorical(codes, codec)
+            start += codec.width
+        return pd.DataFrame(out, index=pd.RangeIndex(len(matrix)))
+
+    # --- JSON state ---------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "options": vars(self.options).copy(),
+            "codecs": [
+                {
+                    "column": c.spec.name,
+                    "encoder": c.encoder.get_state(),
+                    "indicator": c.indicator.get_state() if c.indicator else None,
+                    "fill": c.fill,
+                    "categories": c.categories,
+                }
+                for c in self.codecs_
+            ],
+        }
+
+    @classmethod
+    def from_state(cls, schema: Schema, state: dict[str, Any]) -> "TableEncoder":
+        self = cls(schema, EncodingOptions(**state["options"]))
+        self.codecs_ = [
+            ColumnCodec(
+                schema[c["column"]],
+                ColumnEncoder.from_state(c["encoder"]),
+                ColumnEncoder.from_state(c["indicator"]) if c["indicator"] else None,
+                c["fill"],
+                list(c["categories"]),
+            )
+            for c in state["codecs"]
+        ]
+        return self
+
+
+def _numeric_values(s: pd.Series, name: str) -> np.ndarray:
+    v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isnan(v) & ~s.isna().to_numpy()
+    if bad.any():
+        example = s[bad].astype(str).iloc[0]
+        raise DataError(f"column {name!r} is numeric but holds text such as {example!r}: clean it or declare "
+                        f"it with --categorical {name}")
+    if np.isinf(v).any():
+        raise DataError(f"column {name!r} contains infinite values: replace them with NaN or drop the column")
+    return v
+
+
+def _restore_numeric(v: np.ndarray, spec: ColumnSpec) -> pd.Series:
+    v = np.clip(v, spec.min, spec.max)
+    if spec.kind == INTEGER:
+        v = np.rint(v)
+    return _cast(pd.Series(v), spec.dtype)
+
+
+def _restore_categorical(codes: np.ndarray, codec: ColumnCodec) -> pd.Series:
+    lookup = np.empty(len(codec.categories), dtype=object)
+    lookup[:] = [np.nan if c is None else c for c in codec.categories]
+    values = pd.Series(lookup[codes], dtype=object)
+    if codec.spec.kind == CATEGORICAL and codec.spec.dtype == "category":
+        return pd.Series(pd.Categorical(values, categories=codec.spec.categories))
+    return _cast(values, codec.spec.dtype)
+
+
+def _cast(values: pd.Series, dtype: str) -> pd.Series:
+    """Cast generated values back to the real column's dtype, keeping NaN as missing."""
+    if dtype in ("object", "category"):
+        return values.astype(object)
+    try:
+        if dtype.startswith(("int", "uint")) and values.isna().any():
+            return values.astype("Int64" if dtype.startswith("int") else "UInt64")
+        return values.astype(dtype)
+    except (TypeError, ValueError):
+        return values.astype(object)

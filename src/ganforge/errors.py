@@ -1,0 +1,26 @@
+"""Errors a user can act on.
+
+Every error that reaches a user of the CLI is a ``GanforgeError``: the CLI prints its
+message on one line and exits with code 2. The message names the column, file or option
+at fault and says what to do about it.
+"""
+
+
+class GanforgeError(ValueError):
+    """Base class for every error ganforge raises on purpose."""
+
+
+class DataError(GanforgeError):
+    """The input table cannot be used as it is (empty, mixed types, unknown column...)."""
+
+
+class ConfigError(GanforgeError):
+    """An option or preset value is invalid."""
+
+
+class ModelFileError(GanforgeError):
+    """A model or checkpoint file is missing, truncated, corrupted or foreign."""
+
+
+class TrainingError(GanforgeError):
+    """Training diverged (NaN or infinite loss) or cannot go on."""

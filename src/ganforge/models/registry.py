@@ -1,0 +1,188 @@
+"""Models are configurations (loss x condition), presets are data.
+
+A model name picks the adversarial loss and whether a condition (a label, or KMeans
+pseudo-labels) is fed to both networks. A preset holds everything else: encodings, layer lists,
+optimiser settings and training budget. Both are plain dicts, so adding a model or a preset is
+one entry here; ``resolve_config`` merges model, preset and user overrides and checks them.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..errors import ConfigError
+
+MODELS: dict[str, dict[str, Any]] = {
+    "gan": {"loss": "bce", "conditional": False, "n_critic": 1},
+    "cgan": {"loss": "bce", "conditional": True, "n_critic": 1},
+    "wgan": {"loss": "wasserstein", "conditional": False, "n_critic": 5, "gp_lambda": 10.0},
+    "wcgan": {"loss": "wasserstein", "conditional": True, "n_critic": 5, "gp_lambda": 10.0},
+}
+
+
+def _dense(widths, activation, dropout=0.0, batchnorm=False, residual=False):
+    return [{"width": w, "activation": activation, "dropout": dropout, "batchnorm": batchnorm,
+             "residual": residual} for w in widths]
+
+
+#: every key a preset or a user override may set, with its default
+DEFAULTS: dict[str, Any] = {
+    # encoding
+    "numeric_encoding": "mode_specific",      # mode_specific | minmax | minmax01 | standard
+    "categorical_encoding": "onehot",         # onehot | gaussian_interval | ordinal
+    "ordinal_encoding": "onehot",             # onehot | ordinal | gaussian_interval
+    "categorical_activation": "gumbel",       # gumbel | softmax | tanh | sigmoid
+    "gumbel_tau": 0.2,
+    "max_modes": 10,
+    "bgm_sample_size": 5000,
+    "categorical_threshold": 10,
+    # networks
+    "latent_dim": 128,
+    "generator_layers": _dense([256, 256], "relu", batchnorm=True, residual=True),
+    "discriminator_layers": _dense([256, 256], "leaky_relu", dropout=0.5),
+    "pac": 1,
+    # optimisation
+    "batch_size": 500,
+    "lr_g": 2e-4,
+    "lr_d": 2e-4,
+    "betas": [0.5, 0.9],
+    "weight_decay_g": 1e-6,
+    "weight_decay_d": 0.0,
+    "n_critic": None,          # None: the model's default
+    "gp_lambda": 10.0,
+    "pretrain_critic_steps": 0,
+    "steps": None,             # one of steps / epochs; steps wins when both are given
+    "epochs": 100,
+    "seed": 0,
+    "device": "auto",
+    "condition_balance": 0.0,  # 0: conditions as in the data; 1: uniform over labels
+}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # The course report on Pima diabetes / German credit (Keras): min-max to [-1, 1], a tanh
+    # output over every feature, one-hot categoricals, ordinal codes for ordinals.
+    "pima-paper": {
+        "numeric_encoding": "minmax",
+        "categorical_encoding": "onehot",
+        "ordinal_encoding": "ordinal",
+        "categorical_activation": "tanh",
+        "latent_dim": 8,
+        "generator_layers": [
+            {"width": 512, "activation": "leaky_relu", "dropout": 0.4},
+            {"width": 256, "activation": "leaky_relu"},
+        ],
+        "discriminator_layers": [
+            {"width": 256, "activation": "leaky_relu", "dropout": 0.2},
+            {"width": 512, "activation": "leaky_relu"},
+        ],
+        "batch_size": 64,
+        "lr_g": 2e-4,
+        "lr_d": 2e-4,
+        "betas": [0.5, 0.999],
+        "weight_decay_g": 0.0,
+        "epochs": 300,
+    },
+    # The census report (Keras): three hidden ReLU layers in each network, batch 128, lr 5e-5,
+    # 100 critic pre-training steps, 5000 steps, everything min-max scaled to [0, 1]; categories
+    # as Gaussian intervals. The report does not give layer widths; those of the fraud article
+    # it built on (128/256/512) are used.
+    "ons-paper": {
+        "numeric_encoding": "minmax01",
+        "categorical_encoding": "gaussian_interval",
+        "ordinal_encoding": "gaussian_interval",
+        "categorical_activation": "sigmoid",
+        "latent_dim": 32,
+        "generator_layers": _dense([128, 256, 512], "relu"),
+        "discriminator_layers": _dense([512, 256, 128], "relu"),
+        "batch_size": 128,
+        "lr_g": 5e-5,
+        "lr_d": 5e-5,
+        "betas": [0.5, 0.9],
+        "weight_decay_g": 0.0,
+        "pretrain_critic_steps": 100,
+        "steps": 5000,
+    },
+    # CTGAN's architecture and batch (for like-for-like speed comparisons).
+    "ctgan-like": {
+        "latent_dim": 128,
+        "generator_layers": _dense([256, 256], "relu", batchnorm=True, residual=True),
+        "discriminator_layers": _dense([256, 256], "leaky_relu", dropout=0.5),
+        "pac": 10,
+        "batch_size": 500,
+        "lr_g": 2e-4,
+        "lr_d": 2e-4,
+        "betas": [0.5, 0.9],
+        "weight_decay_g": 1e-6,
+        "n_critic": 1,
+        "epochs": 300,
+    },
+    # Our general default (docs/default-preset.md says how it was chosen).
+    "default": {
+        "latent_dim": 64,
+        "generator_layers": _dense([256, 256], "relu", batchnorm=True, residual=True),
+        "discriminator_layers": _dense([256, 256], "leaky_relu", dropout=0.25),
+        "pac": 10,
+        "batch_size": 500,
+        "lr_g": 2e-4,
+        "lr_d": 2e-4,
+        "betas": [0.5, 0.9],
+        "n_critic": 1,
+        "epochs": 30,
+    },
+}
+
+
+def model_names() -> list[str]:
+    return sorted(MODELS)
+
+
+def preset_names() -> list[str]:
+    return sorted(PRESETS)
+
+
+def resolve_config(model: str, preset: str = "default", **overrides: Any) -> dict[str, Any]:
+    """Merge defaults <- preset <- model <- overrides into one flat, checked config dict."""
+    if model not in MODELS:
+        raise ConfigError(f"unknown model {model!r}; choose one of {', '.join(model_names())}")
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; choose one of {', '.join(preset_names())}")
+    unknown = sorted(set(overrides) - set(DEFAULTS))
+    if unknown:
+        raise ConfigError(f"unknown option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(DEFAULTS))}")
+    cfg = copy.deepcopy(DEFAULTS)
+    cfg.update(copy.deepcopy(PRESETS[preset]))
+    m = MODELS[model]
+    cfg["model"], cfg["preset"] = model, preset
+    cfg["loss"], cfg["conditional"] = m["loss"], m["conditional"]
+    if PRESETS[preset].get("n_critic") is None:  # the preset leaves it to the model
+        cfg["n_critic"] = m["n_critic"]
+    cfg.update({k: copy.deepcopy(v) for k, v in overrides.items() if v is not None})
+    if cfg.get("steps") is not None and "epochs" not in overrides:
+        cfg["epochs"] = None
+    _check(cfg)
+    return cfg
+
+
+def _check(cfg: dict[str, Any]) -> None:
+    def positive(key, kind=int):
+        v = cfg.get(key)
+        if v is None:
+            return
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
+            raise ConfigError(f"{key} must be a positive number, got {v!r}")
+
+    for k in ("batch_size", "latent_dim", "pac", "n_critic", "lr_g", "lr_d", "gumbel_tau", "max_modes",
+              "bgm_sample_size", "categorical_threshold", "steps", "epochs"):
+        positive(k)
+    if cfg.get("steps") is None and cfg.get("epochs") is None:
+        raise ConfigError("give a training budget: steps or epochs")
+    if cfg["batch_size"] % cfg["pac"]:
+        raise ConfigError(f"batch_size ({cfg['batch_size']}) must be a multiple of pac ({cfg['pac']})")
+    b = cfg["betas"]
+    if not (isinstance(b, (list, tuple)) and len(b) == 2 and all(0 <= x < 1 for x in b)):
+        raise ConfigError(f"betas must be two numbers in [0, 1), got {b!r}")
+    if cfg["device"] not in ("auto", "cpu", "cuda") and not str(cfg["device"]).startswith("cuda:"):
+        raise ConfigError(f"device must be auto, cpu or cuda, got {cfg['device']!r}")
+    if not 0.0 <= float(cfg["condition_balance"]) <= 1.0:
+        raise ConfigError("condition_balance must be between 0 and 1")

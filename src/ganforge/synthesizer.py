@@ -1,0 +1,473 @@
+"""The public facade: ``Synthesizer(model, preset, **overrides).fit(df).sample(n)``."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import __version__, modelfile
+from .encoding import EncodingOptions, TableEncoder
+from .errors import ConfigError, DataError, ModelFileError
+from .models.networks import Discriminator, Generator
+from .models.registry import resolve_config
+from .schema import CATEGORICAL, Schema, infer_schema
+from .training import Callback, Every, ProgressBar, TrainConfig, Trainer
+
+ConditionSpec = Mapping[str, Any]
+
+
+def _resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} asked for, but no CUDA GPU is available: use --device cpu")
+    return torch.device(name)
+
+
+def parse_condition_on(text: str | None) -> tuple[str, Any] | None:
+    """``kmeans:K`` or a column name."""
+    if text is None:
+        return None
+    if text.startswith("kmeans"):
+        _, _, k = text.partition(":")
+        try:
+            k_int = int(k or 2)
+        except ValueError:
+            raise ConfigError(f"--condition-on {text!r}: expected kmeans:K with K a number, e.g. kmeans:2") from None
+        if k_int < 2:
+            raise ConfigError("--condition-on kmeans:K needs K >= 2")
+        return ("kmeans", k_int)
+    return ("column", text)
+
+
+class _TensorSource:
+    """Batches of encoded rows, drawn by index on the device (no per-row Python)."""
+
+    def __init__(self, X: torch.Tensor, codes: torch.Tensor | None, n_labels: int, balance: float):
+        self.X, self.codes = X, codes
+        self.onehot = torch.eye(n_labels, device=X.device) if codes is not None else None
+        self.weights = None
+        if codes is not None and balance > 0:
+            counts = torch.bincount(codes, minlength=n_labels).float()
+            w = (1 - balance) / len(codes) + balance / (n_labels * counts[codes])
+            self.weights = w / w.sum()
+
+    def sample(self, batch_size: int):
+        if self.weights is None:
+            idx = torch.randint(len(self.X), (batch_size,), device=self.X.device)
+        else:
+            idx = torch.multinomial(self.weights, batch_size, replacement=True)
+        cond = self.onehot[self.codes[idx]] if self.codes is not None else None
+        return self.X[idx], cond
+
+
+class Synthesizer:
+    """Learn a table with a GAN and generate new rows.
+
+    >>> syn = Synthesizer(model="wcgan", preset="default", epochs=50).fit(df, target="income")
+    >>> syn.sample(1000, condition={"income": ">50K"}, seed=0)
+
+    ``model``: gan, cgan, wgan or wcgan. ``preset``: default, ctgan-like, pima-paper,
+    ons-paper. Any preset key can be overridden by keyword (``steps``, ``epochs``, ``batch_size``,
+    ``lr_g``, ``latent_dim``, ``seed``, ``device``, ...).
+    """
+
+    def __init__(self, model: str = "wcgan", preset: str = "default", **overrides: Any):
+        self.model = model
+        self.preset = preset
+        self.overrides = overrides
+        self.config = resolve_config(model, preset, **overrides)
+
+    # ------------------------------------------------------------------------ fitting ---
+    def _prepare(self, df: pd.DataFrame, target, condition_on, categorical, ordinal, numeric, drop,
+                 schema: Schema | None) -> tuple[Schema, pd.DataFrame]:
+        if not isinstance(df, pd.DataFrame):
+            raise DataError(f"fit expects a pandas DataFrame, got {type(df).__name__}")
+        cond = parse_condition_on(condition_on)
+        if cond and cond[0] == "column":
+            categorical = list(categorical or []) + [cond[1]]
+        if schema is None:
+            schema = infer_schema(df, target=target, categorical=categorical, ordinal=ordinal, numeric=numeric,
+                                  drop=drop, categorical_threshold=int(self.config["categorical_threshold"]))
+        else:
+            missing = [c for c in schema.names if c not in df.columns]
+            if missing:
+                raise DataError(f"schema columns {missing} are not in the table")
+            if target is not None:
+                schema.target = target
+        df = df[schema.names].reset_index(drop=True)
+        if cond is None and self.config["conditional"]:
+            if schema.target is None:
+                raise ConfigError(f"model {self.model!r} is conditional: pass a target column (--target COL) "
+                                  f"or --condition-on kmeans:2 / --condition-on COLUMN")
+            cond = ("column", schema.target)
+        if cond and cond[0] == "column":
+            if cond[1] not in schema:
+                raise DataError(f"--condition-on {cond[1]!r} is not a column of the table")
+            if schema[cond[1]].kind not in (CATEGORICAL, "ordinal"):
+                raise DataError(f"--condition-on {cond[1]!r}: the condition must be a categorical column")
+        if cond and not self.config["conditional"]:
+            raise ConfigError(f"model {self.model!r} takes no condition; use cgan or wcgan to condition on "
+                              f"{cond[1]!r}")
+        self._cond = cond
+        return schema, df
+
+    def fit(self, data: pd.DataFrame, target: str | None = None, *, condition_on: str | None = None,
+            categorical=None, ordinal=None, numeric=None, drop=None, schema: Schema | None = None,
+            quiet: bool = True, callbacks: list[Callback] | None = None,
+            checkpoint: str | Path | None = None, checkpoint_every: int = 500, resume: bool = False
+            ) -> "Synthesizer":
+        """Learn ``data``. ``target`` is the label column (the condition of cgan / wcgan).
+
+        ``checkpoint``: a file written atomically every ``checkpoint_every`` steps; with
+        ``resume=True`` training continues from it if it exists.
+        """
+        t_start = time.perf_counter()
+        cfg = self.config
+        schema, df = self._prepare(data, target, condition_on, categorical, ordinal, numeric, drop, schema)
+        if checkpoint is not None:
+            modelfile.check_writable(checkpoint, "checkpoint")
+        self.device_ = _resolve_device(cfg["device"])
+        cond_col = self._cond[1] if self._cond and self._cond[0] == "column" else None
+        feat_schema = Schema([c for c in schema.columns if c.name != cond_col], target=schema.target)
+        if not feat_schema.columns:
+            raise DataError("nothing to learn: the only column is the condition")
+
+        t0 = time.perf_counter()
+        options = EncodingOptions(
+            numeric=cfg["numeric_encoding"], categorical=cfg["categorical_encoding"],
+            ordinal=cfg["ordinal_encoding"], categorical_activation=cfg["categorical_activation"],
+            gumbel_tau=cfg["gumbel_tau"], max_modes=cfg["max_modes"], bgm_sample_size=cfg["bgm_sample_size"],
+            seed=cfg["seed"])
+        self.encoder_ = TableEncoder(feat_schema, options).fit(df)
+        X = self.encoder_.transform(df)
+        self.encoder_fit_seconds_ = time.perf_counter() - t0
+        self.schema_ = schema
+
+        devices = [self.device_.index or 0] if self.device_.type == "cuda" else []
+        # a private RNG stream: the user's global torch state is left as it was
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(cfg["seed"])
+            trainer = self._train(df, X, quiet, callbacks, checkpoint, checkpoint_every, resume)
+        self.history_ = pd.DataFrame(trainer.history)
+        self.fit_seconds_ = time.perf_counter() - t_start
+        return self
+
+    def _train(self, df, X, quiet, callbacks, checkpoint, checkpoint_every, resume) -> Trainer:
+        cfg = self.config
+        codes, self.condition_ = self._condition_codes(df, X)
+        n_labels = len(self.condition_["categories"]) if self.condition_ else 0
+        self._build_networks(n_labels)
+        steps = cfg["steps"] or math.ceil(cfg["epochs"] * len(df) / cfg["batch_size"])
+        tc = TrainConfig(loss=cfg["loss"], steps=steps, batch_size=cfg["batch_size"], n_critic=cfg["n_critic"],
+                         gp_lambda=cfg["gp_lambda"], lr_g=cfg["lr_g"], lr_d=cfg["lr_d"], betas=tuple(cfg["betas"]),
+                         weight_decay_g=cfg["weight_decay_g"], weight_decay_d=cfg["weight_decay_d"],
+                         pretrain_critic_steps=cfg["pretrain_critic_steps"])
+        dev = self.device_
+        source = _TensorSource(torch.as_tensor(X, device=dev),
+                               None if codes is None else torch.as_tensor(codes, device=dev), n_labels,
+                               float(cfg["condition_balance"]))
+        cbs: list[Callback] = list(callbacks or [])
+        if not quiet:
+            cbs.insert(0, ProgressBar(steps, f"{self.model}/{self.preset}"))
+        self.fingerprint_ = _fingerprint(df)
+        self.n_rows_ = len(df)
+        trainer = Trainer(self.generator_, self.discriminator_, source, tc, callbacks=cbs, device=dev)
+        self.trainer_ = trainer
+        ckpt = Path(checkpoint) if checkpoint is not None else None
+        if ckpt is not None:
+            cbs.append(Every(checkpoint_every, lambda tr, step: self._save_checkpoint(ckpt)))
+            if resume and ckpt.exists():
+                self._load_checkpoint(ckpt)
+        trainer.fit(steps)
+        if ckpt is not None and trainer.step % checkpoint_every:
+            self._save_checkpoint(ckpt)
+        return trainer
+
+    def _condition_codes(self, df: pd.DataFrame, X: np.ndarray):
+        if self._cond is None:
+            return None, None
+        kind, arg = self._cond
+        if kind == "kmeans":
+            from sklearn.cluster import KMeans
+
+            if len(df) < arg:
+                raise DataError(f"--condition-on kmeans:{arg} needs at least {arg} rows")
+            km = KMeans(n_clusters=arg, n_init=10, random_state=self.config["seed"]).fit(X)
+            codes = km.labels_.astype(np.int64)
+            cats = list(range(arg))
+            name = "cluster"
+        else:
+            spec = self.schema_[arg]
+            cats = list(spec.categories) + ([None] if spec.has_missing else [])
+            values = df[arg].astype(object)
+            codes = pd.Categorical(values, categories=[c for c in cats if c is not None]).codes.astype(np.int64)
+            if spec.has_missing:
+                codes[pd.isna(values).to_numpy()] = len(cats) - 1
+            name = arg
+        freq = np.bincount(codes, minlength=len(cats)) / len(codes)
+        return codes, {"kind": kind, "column": name, "categories": cats, "frequencies": freq.tolist()}
+
+    def _build_networks(self, n_labels: int) -> None:
+        cfg = self.config
+        spans = self.encoder_.spans
+        self.generator_ = Generator(int(cfg["latent_dim"]), n_labels, cfg["generator_layers"], spans).to(self.device_)
+        self.discriminator_ = Discriminator(self.encoder_.width, n_labels, cfg["discriminator_layers"],
+                                            int(cfg["pac"])).to(self.device_)
+
+    # ------------------------------------------------------------------ checkpoints ---
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "ganforge_version": __version__,
+            "model": self.model, "preset": self.preset, "config": self.config,
+            "schema": self.schema_.to_dict(), "encoder": self.encoder_.get_state(),
+            "condition": self.condition_, "fingerprint": self.fingerprint_, "n_rows": self.n_rows_,
+        }
+
+    def _save_checkpoint(self, path: Path) -> None:
+        meta = self._meta()
+        meta["trainer"] = self.trainer_.state_meta()
+        modelfile.save(path, self.trainer_.state_tensors(), meta, kind="checkpoint")
+
+    def _load_checkpoint(self, path: Path) -> None:
+        tensors, meta = modelfile.load(path, kind="checkpoint")
+        if meta.get("fingerprint") != self.fingerprint_:
+            raise ModelFileError(f"checkpoint {path} was made on different data; remove it or drop --resume")
+        if meta.get("model") != self.model or meta.get("config", {}).get("seed") != self.config["seed"]:
+            raise ModelFileError(f"checkpoint {path} was made with other settings (model {meta.get('model')}); "
+                                 f"use the same options or drop --resume")
+        self.trainer_.load_state({k: v.to(self.device_) if not k.startswith("rng.") else v
+                                  for k, v in tensors.items()}, meta["trainer"])
+
+    # ---------------------------------------------------------------------- sampling ---
+    def _check_fitted(self):
+        if not hasattr(self, "generator_"):
+            raise ConfigError("this Synthesizer is not fitted yet: call fit(df) or Synthesizer.load(path)")
+
+    def _labels_for(self, n: int, condition: ConditionSpec | None, g: torch.Generator) -> torch.Tensor | None:
+        """Condition codes for ``n`` rows, or None for an unconditional model."""
+        if self.condition_ is None:
+            return None
+        cats = self.condition_["categories"]
+        k = len(cats)
+        col = self.condition_["column"]
+        probs = torch.tensor(self.condition_["frequencies"], dtype=torch.float64)
+        if condition and col in condition:
+            want = condition[col]
+            if isinstance(want, Mapping):
+                probs = torch.zeros(k, dtype=torch.float64)
+                for v, p in want.items():
+                    probs[self._label_index(v)] = float(p)
+                if probs.sum() <= 0 or (probs < 0).any():
+                    raise DataError(f"condition proportions for {col!r} must be non-negative and not all zero")
+                counts = _largest_remainder(probs / probs.sum(), n)
+                codes = torch.repeat_interleave(torch.arange(k), counts)
+                return codes[torch.randperm(n, generator=g)]
+            return torch.full((n,), self._label_index(want), dtype=torch.long)
+        return torch.multinomial(probs, n, replacement=True, generator=g) if n else torch.zeros(0, dtype=torch.long)
+
+    def _label_index(self, value: Any) -> int:
+        cats = self.condition_["categories"]
+        for i, c in enumerate(cats):
+            if c == value or (c is not None and str(c) == str(value)):
+                return i
+        shown = ", ".join(repr(c) for c in cats[:20])
+        raise DataError(f"condition {self.condition_['column']}={value!r} was never seen in training; "
+                        f"known values: {shown}")
+
+    @torch.inference_mode()
+    def _generate(self, codes: torch.Tensor | None, n: int, g: torch.Generator) -> pd.DataFrame:
+        dev = self.device_
+        z = torch.randn(n, self.generator_.latent_dim, generator=g).to(dev)
+        cond = None
+        if codes is not None:
+            cond = torch.nn.functional.one_hot(codes, len(self.condition_["categories"])).float().to(dev)
+        dg = g if dev.type == "cpu" else torch.Generator(dev).manual_seed(int(torch.randint(2**62, (1,), generator=g)))
+        out = self.generator_(z, cond, generator=dg).float().cpu().numpy()
+        df = self.encoder_.inverse_transform(out)
+        if codes is not None and self.condition_["kind"] == "column":
+            lookup = np.empty(len(self.condition_["categories"]), dtype=object)
+            lookup[:] = [np.nan if c is None else c for c in self.condition_["categories"]]
+            from .encoding.table import _cast
+
+            df[self.condition_["column"]] = _cast(pd.Series(lookup[codes.numpy()], dtype=object),
+                                                  self.schema_[self.condition_["column"]].dtype)
+        return df[self.schema_.names]
+
+    def iter_sample(self, n: int, condition: ConditionSpec | None = None, seed: int | None = None,
+                    chunk_size: int = 100_000) -> Iterator[pd.DataFrame]:
+        """Yield ``n`` rows in DataFrames of at most ``chunk_size`` rows (bounded memory)."""
+        self._check_fitted()
+        if n < 0:
+            raise DataError("the number of rows to sample must be >= 0")
+        condition = dict(condition or {})
+        unknown = [c for c in condition if c not in self.schema_ and not (
+            self.condition_ and c == self.condition_["column"])]
+        if unknown:
+            raise DataError(f"condition on unknown column(s) {unknown}; columns are {', '.join(self.schema_.names)}")
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**62))
+        g = torch.Generator().manual_seed(int(seed))
+        self.generator_.eval()
+        codes = self._labels_for(n, condition, g)
+        rest = {c: v for c, v in condition.items() if not (self.condition_ and c == self.condition_["column"])}
+        if rest:
+            yield from self._rejection_sample(n, rest, codes, g, chunk_size)
+            return
+        for start in range(0, n, chunk_size):
+            m = min(chunk_size, n - start)
+            yield self._generate(None if codes is None else codes[start:start + m], m, g)
+
+    def _rejection_sample(self, n, condition, codes, g, chunk_size, max_factor: int = 100):
+        """Keep generated rows that match a condition the model was not trained on."""
+        for col, want in condition.items():
+            if isinstance(want, Mapping):
+                raise DataError(f"proportions are only supported for the model's condition column "
+                                f"({self.condition_['column'] if self.condition_ else 'none'}), not {col!r}")
+            spec = self.schema_[col]
+            if spec.categories is not None and not any(c == want or str(c) == str(want) for c in spec.categories):
+                raise DataError(f"condition {col}={want!r} was never seen in training; known values: "
+                                f"{', '.join(map(repr, spec.categories[:20]))}")
+        done, tried = 0, 0
+        while done < n:
+            m = min(chunk_size, max(1000, 2 * (n - done)))
+            sub = None if codes is None else codes[torch.randint(len(codes), (m,), generator=g)]
+            df = self._generate(sub, m, g)
+            tried += m
+            mask = np.ones(len(df), bool)
+            for col, want in condition.items():
+                mask &= (df[col] == want).to_numpy() | (df[col].astype(str) == str(want)).to_numpy()
+            keep = df[mask].head(n - done).reset_index(drop=True)
+            done += len(keep)
+            if len(keep):
+                yield keep
+            if tried > max_factor * max(n, 1000) and done < n:
+                raise DataError(f"the condition {condition} is too rare in generated rows ({done} of {tried}); "
+                                f"train a conditional model on that column (--condition-on COL)")
+
+    def sample(self, n: int, condition: ConditionSpec | None = None, seed: int | None = None,
+               chunk_size: int = 100_000) -> pd.DataFrame:
+        """``n`` synthetic rows. ``condition``: ``{col: value}`` (every row has that value) or
+        ``{col: {value: share, ...}}`` (label proportions); ``seed`` makes the rows reproducible."""
+        parts = list(self.iter_sample(n, condition, seed, chunk_size))
+        if not parts:
+            return self._generate(None if self.condition_ is None else torch.zeros(0, dtype=torch.long), 0,
+                                  torch.Generator().manual_seed(0))
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+    @torch.inference_mode()
+    def discriminator_scores(self, df: pd.DataFrame) -> np.ndarray:
+        """The trained discriminator's verdict on rows: the probability of "real" for BCE
+        models, the critic score for Wasserstein ones (higher = more real). With pac > 1 rows are
+        scored alone by repeating each one ``pac`` times."""
+        self._check_fitted()
+        self.discriminator_.eval()
+        X = torch.as_tensor(self.encoder_.transform(df[self.encoder_.schema.names]), device=self.device_)
+        cond = None
+        if self.condition_ is not None:
+            if self.condition_["kind"] != "column":
+                raise DataError("rows cannot be scored by a model conditioned on KMeans clusters")
+            codes = torch.tensor([self._label_index(v) for v in df[self.condition_["column"]]], dtype=torch.long)
+            cond = torch.nn.functional.one_hot(codes, len(self.condition_["categories"])).float().to(self.device_)
+        pac = self.discriminator_.pac
+        if pac > 1:
+            X = X.repeat_interleave(pac, dim=0)
+            cond = cond.repeat_interleave(pac, dim=0) if cond is not None else None
+        s = self.discriminator_(X, cond)
+        return (torch.sigmoid(s) if self.config["loss"] == "bce" else s).cpu().numpy()
+
+    # ------------------------------------------------------------------- save / load ---
+    def summary(self) -> dict[str, Any]:
+        self._check_fitted()
+        tr = self.trainer_
+        return {"steps": tr.step, "train_seconds": round(tr.train_seconds, 3),
+                "fit_seconds": round(getattr(self, "fit_seconds_", float("nan")), 3),
+                "encoder_fit_seconds": round(getattr(self, "encoder_fit_seconds_", float("nan")), 3),
+                "n_rows": self.n_rows_, "encoded_width": self.encoder_.width}
+
+    def save(self, path: str | Path) -> Path:
+        self._check_fitted()
+        p = modelfile.check_writable(path, "model")
+        meta = self._meta()
+        meta["training"] = {**self.summary(), "history": {k: [r[k] for r in self.trainer_.history]
+                                                          for k in ("step", "g_loss", "d_loss", "wasserstein",
+                                                                    "d_real", "d_fake")}}
+        tensors = {f"generator.{k}": v for k, v in self.generator_.state_dict().items()}
+        tensors.update({f"discriminator.{k}": v for k, v in self.discriminator_.state_dict().items()})
+        modelfile.save(p, tensors, _json_safe(meta), kind="model")
+        return p
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "auto") -> "Synthesizer":
+        tensors, meta = modelfile.load(path, kind="model")
+        try:
+            self = cls(meta["model"], meta["preset"], **{k: v for k, v in meta["config"].items()
+                                                         if k not in ("model", "preset", "loss", "conditional")})
+            self.config["device"] = device
+            self.device_ = _resolve_device(device)
+            self.schema_ = Schema.from_dict(meta["schema"])
+            cond_col = meta["condition"]["column"] if meta["condition"] and meta["condition"]["kind"] == "column" else None
+            feat = Schema([c for c in self.schema_.columns if c.name != cond_col], target=self.schema_.target)
+            self.encoder_ = TableEncoder.from_state(feat, meta["encoder"])
+            self.condition_ = meta["condition"]
+            self._build_networks(len(self.condition_["categories"]) if self.condition_ else 0)
+            sub = lambda p: {k[len(p) + 1:]: v for k, v in tensors.items() if k.startswith(p + ".")}  # noqa: E731
+            self.generator_.load_state_dict(sub("generator"))
+            self.discriminator_.load_state_dict(sub("discriminator"))
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            if isinstance(exc, (DataError, ConfigError)):
+                raise ModelFileError(f"{path}: {exc}") from None
+            raise ModelFileError(f"{path}: the model file is inconsistent ({type(exc).__name__}: {exc})") from None
+        self.generator_.eval()
+        self.discriminator_.eval()
+        tr = meta.get("training", {})
+        hist = tr.get("history") or {}
+        keys = list(hist)
+        self.history_ = pd.DataFrame({k: hist[k] for k in keys}) if keys else pd.DataFrame()
+        self.trainer_ = _LoadedTrainer(int(tr.get("steps", 0)), float(tr.get("train_seconds", 0.0)),
+                                       self.history_.to_dict("records"))
+        self.fit_seconds_ = float(tr.get("fit_seconds", float("nan")))
+        self.encoder_fit_seconds_ = float(tr.get("encoder_fit_seconds", float("nan")))
+        self.n_rows_ = int(meta.get("n_rows", 0))
+        self.fingerprint_ = meta.get("fingerprint")
+        self.model_meta_ = meta
+        return self
+
+
+class _LoadedTrainer:
+    """What a loaded model keeps of its training (no optimiser state)."""
+
+    def __init__(self, step, train_seconds, history):
+        self.step, self.train_seconds, self.history = step, train_seconds, history
+
+
+def _largest_remainder(p: torch.Tensor, n: int) -> torch.Tensor:
+    raw = p * n
+    counts = torch.floor(raw).long()
+    short = n - int(counts.sum())
+    if short:
+        counts[torch.argsort(raw - counts, descending=True)[:short]] += 1
+    return counts
+
+
+def _fingerprint(df: pd.DataFrame) -> str:
+    h = pd.util.hash_pandas_object(df.astype(object).where(df.notna(), None), index=False)
+    return f"{len(df)}x{df.shape[1]}:{int(h.sum()) & 0xFFFFFFFFFFFF:x}"
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

@@ -1,0 +1,252 @@
+"""One training loop for every adversarial model.
+
+The trainer knows networks, a loss kind and a batch source; it knows nothing about columns.
+Per step it records the generator and discriminator losses, the Wasserstein estimate (for
+Wasserstein losses), and the mean discriminator output on real and on generated rows.
+Callbacks see every step: the progress bar, checkpoints, snapshots and early stopping are
+callbacks.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+import torch
+
+from .errors import TrainingError
+from .models import losses
+
+HISTORY_KEYS = ("step", "g_loss", "d_loss", "wasserstein", "d_real", "d_fake")
+
+
+class BatchSource(Protocol):
+    def sample(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Real rows and their condition vectors (None for unconditional models)."""
+
+
+@dataclass
+class TrainConfig:
+    loss: str = "wasserstein"
+    steps: int = 1000
+    batch_size: int = 500
+    n_critic: int = 1
+    gp_lambda: float = 10.0
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.9)
+    weight_decay_g: float = 0.0
+    weight_decay_d: float = 0.0
+    pretrain_critic_steps: int = 0
+    log_every: int = 25
+
+    def __post_init__(self):
+        if self.loss not in losses.LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}")
+
+
+class Callback:
+    def on_train_begin(self, trainer: "Trainer") -> None: ...
+    def on_step_end(self, trainer: "Trainer", step: int) -> None: ...
+    def on_log(self, trainer: "Trainer", records: list[dict[str, float]]) -> None: ...
+    def on_train_end(self, trainer: "Trainer") -> None: ...
+
+
+@dataclass
+class Trainer:
+    generator: torch.nn.Module
+    discriminator: torch.nn.Module
+    source: BatchSource
+    config: TrainConfig
+    callbacks: Sequence[Callback] = ()
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    def __post_init__(self):
+        c = self.config
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, betas=tuple(c.betas),
+                                      weight_decay=c.weight_decay_g)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, betas=tuple(c.betas),
+                                      weight_decay=c.weight_decay_d)
+        self.step = 0
+        self.history: list[dict[str, float]] = []
+        self.stop_requested = False
+        self.train_seconds = 0.0
+        self._pending: list[torch.Tensor] = []
+
+    # --- one step -----------------------------------------------------------------------
+    def _noise(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.generator.latent_dim, device=self.device)
+
+    def _critic_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        c = self.config
+        real, cond = self.source.sample(c.batch_size)
+        with torch.no_grad():
+            fake = self.generator(self._noise(len(real)), cond)
+        real_score = self.discriminator(real, cond)
+        fake_score = self.discriminator(fake, cond)
+        loss = losses.discriminator_loss(c.loss, real_score, fake_score)
+        if c.loss == "wasserstein" and c.gp_lambda > 0:
+            loss = loss + c.gp_lambda * losses.gradient_penalty(self.discriminator, real, fake, cond)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        return loss.detach(), real_score.detach().mean(), fake_score.detach().mean()
+
+    def _generator_step(self) -> torch.Tensor:
+        c = self.config
+        _, cond = self.source.sample(c.batch_size)
+        self.discriminator.requires_grad_(False)
+        fake = self.generator(self._noise(c.batch_size), cond)
+        loss = losses.generator_loss(c.loss, self.discriminator(fake, cond))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self.discriminator.requires_grad_(True)
+        return loss.detach()
+
+    def train_step(self) -> None:
+        """One generator update after ``n_critic`` discriminator updates."""
+        for _ in range(self.config.n_critic):
+            d_loss, d_real, d_fake = self._critic_step()
+        g_loss = self._generator_step()
+        self.step += 1
+        self._pending.append(torch.stack([g_loss, d_loss, d_real, d_fake]))
+
+    # --- bookkeeping --------------------------------------------------------------------
+    def _flush(self) -> list[dict[str, float]]:
+        """Move pending per-step figures to the history (one device sync per ``log_every``)."""
+        if not self._pending:
+            return []
+        vals = torch.stack(self._pending).cpu().tolist()
+        first = self.step - len(vals) + 1
+        self._pending = []
+        recs = []
+        for i, (g, d, r, f) in enumerate(vals):
+            if not (math.isfinite(g) and math.isfinite(d)):
+                which = "generator" if not math.isfinite(g) else "discriminator"
+                raise TrainingError(
+                    f"training diverged at step {first + i}: the {which} loss is {g if which == 'generator' else d}; "
+                    f"lower the learning rates (--lr), use a Wasserstein model (wgan/wcgan), or check the data "
+                    f"for extreme values")
+            if self.config.loss == "bce":  # report probabilities, as the studies did
+                r, f = 1 / (1 + math.exp(-r)), 1 / (1 + math.exp(-f))
+                w = float("nan")
+            else:
+                w = r - f
+            recs.append({"step": first + i, "g_loss": g, "d_loss": d, "wasserstein": w, "d_real": r, "d_fake": f})
+        self.history.extend(recs)
+        return recs
+
+    def fit(self, total_steps: int) -> list[dict[str, float]]:
+        """Train until ``total_steps`` generator steps have been made (resumes from ``self.step``)."""
+        self.generator.train()
+        self.discriminator.train()
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        t0 = time.perf_counter()
+        if self.step == 0:
+            for _ in range(self.config.pretrain_critic_steps):
+                self._critic_step()
+        try:
+            while self.step < total_steps and not self.stop_requested:
+                self.train_step()
+                if self.step % self.config.log_every == 0 or self.step == total_steps:
+                    recs = self._flush()
+                    for cb in self.callbacks:
+                        cb.on_log(self, recs)
+                for cb in self.callbacks:
+                    cb.on_step_end(self, self.step)
+            recs = self._flush()
+            if recs:
+                for cb in self.callbacks:
+                    cb.on_log(self, recs)
+        finally:
+            self.train_seconds += time.perf_counter() - t0
+            self.generator.eval()
+            self.discriminator.eval()
+        for cb in self.callbacks:
+            cb.on_train_end(self)
+        return self.history
+
+    # --- state for checkpoints ----------------------------------------------------------
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        out = {f"generator.{k}": v for k, v in self.generator.state_dict().items()}
+        out.update({f"discriminator.{k}": v for k, v in self.discriminator.state_dict().items()})
+        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+            for pid, st in opt.state_dict()["state"].items():
+                for k, v in st.items():
+                    out[f"{name}.{pid}.{k}"] = v if torch.is_tensor(v) else torch.tensor(v)
+        out["rng.cpu"] = torch.get_rng_state()
+        if self.device.type == "cuda":
+            out["rng.cuda"] = torch.cuda.get_rng_state(self.device)
+        return out
+
+    def state_meta(self) -> dict[str, Any]:
+        return {"step": self.step, "history": self.history, "train_seconds": self.train_seconds,
+                "train_config": asdict(self.config)}
+
+    def load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+        self._flush()
+        sub = lambda p: {k[len(p) + 1:]: v for k, v in tensors.items() if k.startswith(p + ".")}  # noqa: E731
+        self.generator.load_state_dict(sub("generator"))
+        self.discriminator.load_state_dict(sub("discriminator"))
+        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+            sd = opt.state_dict()
+            flat = sub(name)
+            state: dict[int, dict[str, torch.Tensor]] = {}
+            for k, v in flat.items():
+                pid, key = k.split(".", 1)
+                state.setdefault(int(pid), {})[key] = v.to(self.device) if key != "step" else v
+            sd["state"] = state
+            opt.load_state_dict(sd)
+        torch.set_rng_state(tensors["rng.cpu"])
+        if "rng.cuda" in tensors and self.device.type == "cuda":
+            torch.cuda.set_rng_state(tensors["rng.cuda"], self.device)
+        self.step = int(meta["step"])
+        self.history = list(meta["history"])
+        self.train_seconds = float(meta.get("train_seconds", 0.0))
+
+
+class ProgressBar(Callback):
+    """A rich progress bar with ETA and the latest losses."""
+
+    def __init__(self, total_steps: int, description: str = "training"):
+        self.total = total_steps
+        self.description = description
+
+    def on_train_begin(self, trainer):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), TextColumn("{task.fields[losses]}"), transient=False)
+        self.progress.start()
+        self.task = self.progress.add_task(self.description, total=self.total, completed=trainer.step, losses="")
+
+    def on_log(self, trainer, records):
+        if not records:
+            return
+        r = records[-1]
+        text = f"G {r['g_loss']:.3f}  D {r['d_loss']:.3f}"
+        if trainer.config.loss == "wasserstein":
+            text += f"  W {r['wasserstein']:.3f}"
+        self.progress.update(self.task, completed=trainer.step, losses=text)
+
+    def on_train_end(self, trainer):
+        self.progress.update(self.task, completed=trainer.step)
+        self.progress.stop()
+
+
+class Every(Callback):
+    """Call ``fn(trainer, step)`` every ``k`` steps (snapshots, checkpoints, quality probes)."""
+
+    def __init__(self, k: int, fn: Callable[["Trainer", int], None]):
+        if k <= 0:
+            raise ValueError("k must be positive")
+        self.k, self.fn = k, fn
+
+    def on_step_end(self, trainer, step):
+        if step % self.k == 0:
+            trainer._flush()
+            self.fn(trainer, step)
