@@ -1,2 +1,27 @@
-"""ganforge: synthetic data with GANs, and the evidence that it is good."""
+"""ganforge: synthetic tables with GANs, and the evidence that they are good.
+
+>>> from ganforge import Synthesizer
+>>> syn = Synthesizer(model="wcgan").fit(df, target="income")
+>>> syn.sample(1000, condition={"income": ">50K"}, seed=0)
+"""
+
 __version__ = "0.1.0"
+
+__all__ = ["Synthesizer", "Schema", "infer_schema", "GanforgeError", "__version__"]
+
+
+def __getattr__(name):
+    # lazy: `ganforge --help` should not pay for importing torch
+    if name == "Synthesizer":
+        from .synthesizer import Synthesizer
+
+        return Synthesizer
+    if name in ("Schema", "infer_schema"):
+        from . import schema
+
+        return getattr(schema, name)
+    if name == "GanforgeError":
+        from .errors import GanforgeError
+
+        return GanforgeError
+    raise AttributeError(f"module 'ganforge' has no attribute {name!r}")

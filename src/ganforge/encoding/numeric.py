@@ -67,78 +67,112 @@ class StandardEncoder(ColumnEncoder):
 
 @register
 class ModeSpecificEncoder(ColumnEncoder):
-    """CTGAN's mode-specific normalisation.
+    """CTGAN's mode-specific normalisation, with exact modes for point masses.
 
     A variational Gaussian mixture (up to ``max_modes`` components, Dirichlet-process prior) is
     fitted per column; modes whose weight is below ``weight_threshold`` are dropped. A value x is
     represented by a mode k drawn from its posterior and the scalar (x - mu_k) / (4 sigma_k), so
-    the generator emits one tanh value plus a Gumbel-softmax over modes. The mixture is fitted on
-    at most ``sample_size`` rows: on large columns a sample gives the same modes in a fraction of
-    the time (CTGAN fits all rows). Values are not clipped, so encoding then decoding is exact.
+    the generator emits one tanh value plus a Gumbel-softmax over modes.
+
+    Two changes from CTGAN. A value that holds at least ``spike_share`` of the rows (the zeros of
+    capital-gain, the 40 of hours-per-week) becomes a mode of its own with sigma = 0, decoded to
+    exactly that value; a Gaussian would smear it. And the mixture is fitted on at most
+    ``sample_size`` rows: on large columns a sample finds the same modes in a fraction of the
+    time. Values are not clipped, so encoding then decoding is exact.
     """
 
     kind = "mode_specific"
-    params = ("max_modes", "weight_threshold", "sample_size", "seed", "tau", "mode_activation")
+    params = ("max_modes", "weight_threshold", "sample_size", "seed", "tau", "mode_activation", "spike_share")
 
     def __init__(self, max_modes: int = 10, weight_threshold: float = 0.005, sample_size: int = 5000,
-                 seed: int = 0, tau: float = 0.2, mode_activation: str = "gumbel"):
+                 seed: int = 0, tau: float = 0.2, mode_activation: str = "gumbel", spike_share: float = 0.05):
         self.max_modes = int(max_modes)
         self.weight_threshold = float(weight_threshold)
         self.sample_size = int(sample_size)
         self.seed = int(seed)
         self.tau = float(tau)
         self.mode_activation = mode_activation
+        self.spike_share = float(spike_share)
 
     @property
     def spans(self) -> list[Span]:
         return [Span(1, "tanh"), Span(len(self.means_), self.mode_activation, self.tau)]
 
     def fit(self, values):
+        v = np.asarray(values, dtype=float)
+        uniq, counts = np.unique(v, return_counts=True)
+        share = counts / len(v)
+        spikes = uniq[share >= self.spike_share] if self.spike_share < 1 else uniq[:0]
+        if len(uniq) <= 1:
+            spikes = uniq
+        spike_w = share[np.isin(uniq, spikes)]
+        rest = v[~np.isin(v, spikes)]
+        means, stds, weights = list(spikes), [0.0] * len(spikes), list(spike_w)
+        if len(rest):
+            m, sd, w = self._fit_mixture(rest, max(1, self.max_modes - len(spikes)))
+            means += list(m)
+            stds += list(sd)
+            weights += list(w * len(rest) / len(v))
+        order = np.argsort(means, kind="stable")
+        self.means_ = np.asarray(means)[order]
+        self.stds_ = np.asarray(stds)[order]
+        self.weights_ = np.asarray(weights)[order] / np.sum(weights)
+        return self
+
+    def _fit_mixture(self, v: np.ndarray, k_max: int):
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.mixture import BayesianGaussianMixture
 
-        v = np.asarray(values, dtype=float)
         rng = np.random.default_rng(self.seed)
         if len(v) > self.sample_size:
             v = rng.choice(v, self.sample_size, replace=False)
-        n_unique = len(np.unique(v))
         spread = float(v.std())
+        n_unique = len(np.unique(v))
         if n_unique < 2 or spread == 0.0:
-            self.means_ = np.array([float(v.mean())])
-            self.stds_ = np.array([1.0])
-            self.weights_ = np.array([1.0])
-            return self
-        k = min(self.max_modes, n_unique)
+            return np.array([float(v.mean())]), np.array([max(spread, 1e-3 * max(abs(float(v.mean())), 1.0))]), np.ones(1)
         bgm = BayesianGaussianMixture(
-            n_components=k, weight_concentration_prior_type="dirichlet_process",
+            n_components=min(k_max, n_unique), weight_concentration_prior_type="dirichlet_process",
             weight_concentration_prior=0.001, max_iter=100, n_init=1, random_state=self.seed,
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             bgm.fit(v[:, None])
         keep = bgm.weights_ > self.weight_threshold
-        means = bgm.means_[:, 0][keep]
-        # a floor on sigma keeps near-discrete spikes (capital-gain = 0) from dividing by ~0
+        # a floor on sigma keeps near-discrete clusters from dividing by ~0
         stds = np.maximum(np.sqrt(bgm.covariances_.reshape(-1))[keep], 1e-3 * spread)
-        weights = bgm.weights_[keep] / bgm.weights_[keep].sum()
-        order = np.argsort(means)
-        self.means_, self.stds_, self.weights_ = means[order], stds[order], weights[order]
-        return self
+        w = bgm.weights_[keep]
+        return bgm.means_[:, 0][keep], stds, w / w.sum()
 
-    def _log_posterior(self, v: np.ndarray) -> np.ndarray:
-        z = (v[:, None] - self.means_[None, :]) / self.stds_[None, :]
-        logp = np.log(self.weights_)[None, :] - np.log(self.stds_)[None, :] - 0.5 * z * z
-        return logp - logp.max(axis=1, keepdims=True)
+    def _posterior(self, v: np.ndarray) -> np.ndarray:
+        spike = self.stds_ == 0
+        cont = ~spike
+        post = np.zeros((len(v), len(self.means_)))
+        at_spike = np.zeros(len(v), bool)
+        for k in np.flatnonzero(spike):
+            hit = v == self.means_[k]
+            post[hit, k] = 1.0
+            at_spike |= hit
+        if cont.any():
+            rows = ~at_spike
+            z = (v[rows, None] - self.means_[None, cont]) / self.stds_[None, cont]
+            logp = np.log(self.weights_[cont])[None, :] - np.log(self.stds_[cont])[None, :] - 0.5 * z * z
+            p = np.exp(logp - logp.max(axis=1, keepdims=True))
+            post[np.ix_(rows, cont)] = p / p.sum(axis=1, keepdims=True)
+        else:  # only point masses: a value between them goes to the nearest
+            rows = np.flatnonzero(~at_spike)
+            post[rows, np.abs(v[rows, None] - self.means_[None, :]).argmin(axis=1)] = 1.0
+        return post
 
     def transform(self, values, rng=None):
         v = np.asarray(values, dtype=float)
         rng = rng or np.random.default_rng(self.seed)
-        post = np.exp(self._log_posterior(v))
-        post /= post.sum(axis=1, keepdims=True)
-        # draw each row's mode from its posterior (CTGAN does the same) with one vectorised pass
+        post = self._posterior(v)
+        # draw each row's mode from its posterior (CTGAN does the same) in one vectorised pass
         u = rng.random(len(v))[:, None]
         modes = (post.cumsum(axis=1) < u).sum(axis=1).clip(0, len(self.means_) - 1)
-        alpha = (v - self.means_[modes]) / (4 * self.stds_[modes])
+        modes = np.where(post[np.arange(len(v)), modes] > 0, modes, post.argmax(axis=1))
+        scale = 4 * self.stds_[modes]
+        alpha = np.divide(v - self.means_[modes], scale, out=np.zeros(len(v)), where=scale > 0)
         out = np.zeros((len(v), 1 + len(self.means_)))
         out[:, 0] = alpha
         out[np.arange(len(v)), 1 + modes] = 1.0

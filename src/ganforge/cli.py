@@ -1,0 +1,260 @@
+"""The ``ganforge`` command line: a thin layer over the Synthesizer facade.
+
+Every error a user can cause is printed as one line (``error: ...``) with exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import ConfigError, GanforgeError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Synthetic tables with GANs, and the evidence that they are good.\n\n"
+                       "Example:  ganforge fit data.csv --model wcgan --target label -o model.gfm && "
+                       "ganforge sample model.gfm -n 1000 -o synthetic.csv")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=False)
+
+
+def _parse_set(values: list[str] | None) -> dict:
+    """``--set key=value``: any preset option; the value is read as JSON when it parses."""
+    out = {}
+    for item in values or []:
+        if "=" not in item:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set latent_dim=32")
+        k, v = item.split("=", 1)
+        try:
+            out[k.strip()] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k.strip()] = v
+    return out
+
+
+@app.command(epilog="Example: ganforge fit adult.csv --model wcgan --target income --epochs 50 -o adult.gfm")
+def fit(
+    data: Path = typer.Argument(..., help="CSV or Parquet file with a header row."),
+    output: Path = typer.Option(..., "-o", "--output", help="Model file to write (e.g. model.gfm)."),
+    model: str = typer.Option("wcgan", "--model", "-m", help="gan, cgan, wgan or wcgan."),
+    target: Optional[str] = typer.Option(None, "--target", "-t", help="Label column (the condition of cgan/wcgan)."),
+    preset: str = typer.Option("default", "--preset", "-p", help="default, ctgan-like, pima-paper, ons-paper."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Generator steps (overrides --epochs)."),
+    epochs: Optional[float] = typer.Option(None, "--epochs", help="Passes over the data."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Rows per batch."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate of both networks."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same model."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    condition_on: Optional[str] = typer.Option(None, "--condition-on",
+                                               help="Condition column, or kmeans:K for K pseudo-labels."),
+    categorical: Optional[str] = typer.Option(None, "--categorical", help="Columns to treat as categorical: a,b."),
+    numeric: Optional[str] = typer.Option(None, "--numeric", help="Columns to treat as numeric: a,b."),
+    ordinal: Optional[str] = typer.Option(None, "--ordinal", help='Ordered categories: "col=low,mid,high" '
+                                                                  '(several separated by ";").'),
+    drop: Optional[str] = typer.Option(None, "--drop", help="Columns to leave out: a,b."),
+    categorical_threshold: Optional[int] = typer.Option(
+        None, "--categorical-threshold", help="Numeric columns with at most this many values are categorical (10)."),
+    schema: Optional[Path] = typer.Option(None, "--schema", help="Use this schema JSON instead of inferring one."),
+    save_schema: Optional[Path] = typer.Option(None, "--save-schema", help="Also write the schema used, as JSON."),
+    sep: Optional[str] = typer.Option(None, "--sep", help="CSV separator (sniffed when omitted)."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint file (default: OUTPUT.ckpt "
+                                                                           "when --checkpoint-every is given)."),
+    checkpoint_every: Optional[int] = typer.Option(None, "--checkpoint-every", help="Save a checkpoint every K steps."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint if it exists."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Any preset option, KEY=VALUE (repeatable)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+):
+    """Learn a table and save the model."""
+    from . import io, modelfile
+    from .schema import Schema, parse_ordinal_option, split_list_option
+    from .synthesizer import Synthesizer
+
+    modelfile.check_writable(output, "model")
+    if save_schema is not None:
+        modelfile.check_writable(save_schema, "schema")
+    overrides = _parse_set(set_)
+    for k, v in (("steps", steps), ("epochs", epochs), ("batch_size", batch_size), ("lr_g", lr), ("lr_d", lr),
+                 ("categorical_threshold", categorical_threshold)):
+        if v is not None:
+            overrides[k] = v
+    overrides.update(seed=seed, device=device)
+    syn = Synthesizer(model=model, preset=preset, **overrides)
+    df = io.read_table(data, sep=sep)
+    sch = Schema.from_json(schema) if schema is not None else None
+    if checkpoint is None and (checkpoint_every or resume):
+        checkpoint = output.with_name(output.name + ".ckpt")
+    syn.fit(df, target=target, condition_on=condition_on, categorical=split_list_option(categorical),
+            numeric=split_list_option(numeric), ordinal=parse_ordinal_option(ordinal) if ordinal else None,
+            drop=split_list_option(drop), schema=sch, quiet=quiet, checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every or 500, resume=resume)
+    syn.save(output)
+    if save_schema is not None:
+        syn.schema_.to_json(save_schema)
+    s = syn.summary()
+    print(f"saved {output}: {model}/{preset}, {s['steps']} steps on {s['n_rows']} rows in {s['fit_seconds']:.1f} s "
+          f"(encoder {s['encoder_fit_seconds']:.1f} s)")
+
+
+def _parse_conditions(items: list[str] | None) -> dict:
+    """``COL=VALUE``, or ``COL=v1:0.3,v2:0.7`` when every part ends in ``:share``."""
+    out: dict = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ConfigError(f"--condition {item!r}: expected COLUMN=VALUE, e.g. --condition income='>50K'")
+        col, val = (x.strip() for x in item.split("=", 1))
+        parts = [p.rpartition(":") for p in val.split(",")]
+        if all(sep and _is_number(share) for _, sep, share in parts):
+            out[col] = {v: float(share) for v, _, share in parts}
+        else:
+            out[col] = val
+    return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+@app.command(epilog="Example: ganforge sample adult.gfm -n 10000 -o synthetic.parquet --condition income='>50K'")
+def sample(
+    model_path: Path = typer.Argument(..., metavar="MODEL", help="Model file written by `ganforge fit`."),
+    n: int = typer.Option(..., "-n", "--rows", help="Number of rows to generate."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output file, .csv or .parquet."),
+    condition: Optional[list[str]] = typer.Option(
+        None, "--condition", "-c", help="COL=VALUE (all rows with that value) or COL=v1:0.3,v2:0.7 (shares)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed: same seed, same rows."),
+    chunk_size: int = typer.Option(100_000, "--chunk-size", help="Rows generated and written at a time."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+):
+    """Generate rows from a saved model (written atomically: no partial file on failure)."""
+    from . import io
+    from .synthesizer import Synthesizer
+
+    if n < 0:
+        raise ConfigError("-n must be at least 0")
+    io.output_format(output)
+    io.check_writable(output, "output")
+    syn = Synthesizer.load(model_path, device=device)
+    cond = _parse_conditions(condition)
+    t0 = time.perf_counter()
+    rows = io.write_table(syn.iter_sample(n, condition=cond, seed=seed, chunk_size=chunk_size), output)
+    dt = time.perf_counter() - t0
+    print(f"wrote {rows} rows to {output} in {dt:.2f} s")
+
+
+@app.command(epilog="Example: ganforge info adult.gfm")
+def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model file."),
+         as_json: bool = typer.Option(False, "--json", help="Print the model's metadata as JSON.")):
+    """Describe a saved model: settings, columns, training summary."""
+    from rich.table import Table
+
+    from . import modelfile
+
+    _, meta = modelfile.load(model_path, kind="model")
+    if as_json:
+        m = dict(meta)
+        m.get("training", {}).pop("history", None)
+        m.pop("encoder", None)
+        print(json.dumps(m, indent=2))
+        return
+    con = _console()
+    cfg, tr = meta["config"], meta.get("training", {})
+    con.print(f"[bold]{model_path}[/bold]: model {meta['model']}, preset {meta['preset']}, "
+              f"ganforge {meta.get('ganforge_version')}")
+    con.print(f"trained {tr.get('steps')} steps on {meta.get('n_rows')} rows in {tr.get('fit_seconds')} s; "
+              f"batch {cfg['batch_size']}, latent {cfg['latent_dim']}, seed {cfg['seed']}, "
+              f"encoding {cfg['numeric_encoding']}/{cfg['categorical_encoding']}")
+    cond = meta.get("condition")
+    if cond:
+        con.print(f"condition: {cond['column']} ({cond['kind']}), values {cond['categories'][:10]}")
+    hist = tr.get("history") or {}
+    if hist.get("g_loss"):
+        con.print(f"final losses: G {hist['g_loss'][-1]:.4f}, D {hist['d_loss'][-1]:.4f}")
+    t = Table(title="columns")
+    for h in ("column", "kind", "dtype", "missing", "range / categories"):
+        t.add_column(h)
+    for c in meta["schema"]["columns"]:
+        rng = f"{c['min']:g} .. {c['max']:g}" if c.get("min") is not None else ", ".join(map(str, (c.get("categories") or [])[:6]))
+        if c.get("categories") and len(c["categories"]) > 6:
+            rng += f", ... ({len(c['categories'])})"
+        t.add_row(c["name"], c["kind"], c["dtype"], f"{c['missing_rate']:.1%}", rng)
+    con.print(t)
+
+
+@app.command(epilog="Example: ganforge demo -o demo-out")
+def demo(
+    output: Path = typer.Option(Path("ganforge-demo"), "-o", "--output", help="Folder for the model and samples."),
+    steps: int = typer.Option(1500, "--steps", help="Training steps (the default takes about a minute on 2 cores)."),
+    seed: int = typer.Option(0, "--seed"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+):
+    """Fit wcgan on the embedded breast-cancer table, sample it, and compare with the real rows."""
+    import numpy as np
+    import pandas as pd
+    from rich.table import Table
+    from scipy.stats import ks_2samp
+
+    from . import io
+    from .datasets import load_breast_cancer
+    from .synthesizer import Synthesizer
+
+    output.mkdir(parents=True, exist_ok=True)
+    df = load_breast_cancer()
+    con = _console()
+    con.print(f"[bold]ganforge demo[/bold]: scikit-learn's breast cancer table, {len(df)} rows x {df.shape[1]} "
+              f"columns, target 'diagnosis'")
+    syn = Synthesizer("wcgan", "default", steps=steps, seed=seed).fit(df, target="diagnosis", quiet=quiet)
+    model_path = syn.save(output / "breast_cancer.gfm")
+    synth = syn.sample(len(df), seed=seed)
+    io.write_table(synth, output / "synthetic.csv")
+    t = Table(title="real vs synthetic (first 8 numeric columns)")
+    for h in ("column", "real mean", "synth mean", "real std", "synth std", "KS"):
+        t.add_column(h, justify="right" if h != "column" else "left")
+    num = [c for c in df.columns if c != "diagnosis"]
+    ks_all = [ks_2samp(df[c], synth[c]).statistic for c in num]
+    for c, ks in list(zip(num, ks_all))[:8]:
+        t.add_row(c, f"{df[c].mean():.3g}", f"{synth[c].mean():.3g}", f"{df[c].std():.3g}", f"{synth[c].std():.3g}",
+                  f"{ks:.3f}")
+    con.print(t)
+    real_share = df["diagnosis"].value_counts(normalize=True)
+    syn_share = synth["diagnosis"].value_counts(normalize=True).reindex(real_share.index, fill_value=0)
+    corr_diff = float(np.abs(df[num].corr().to_numpy() - synth[num].corr().to_numpy()).mean())
+    con.print(f"mean KS over {len(num)} numeric columns: {np.mean(ks_all):.3f} (0 = identical marginals)")
+    con.print("diagnosis shares real / synthetic: " + ", ".join(
+        f"{k} {real_share[k]:.1%} / {syn_share[k]:.1%}" for k in real_share.index))
+    con.print(f"mean absolute difference of Pearson correlations: {corr_diff:.3f}")
+    s = syn.summary()
+    con.print(f"trained {s['steps']} steps in {s['fit_seconds']:.1f} s; model {model_path}, rows "
+              f"{output / 'synthetic.csv'}")
+    pd.options.display.width = 120
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; usage errors are handled by typer (exit 2), ganforge errors print one line."""
+    try:
+        app(args=argv, prog_name="ganforge")
+    except SystemExit as exc:  # typer always exits: 0, or 2 for a usage error
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except GanforgeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

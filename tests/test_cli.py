@@ -1,0 +1,162 @@
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import require_shared
+from ganforge.cli import main
+
+FAST = ["--quiet", "--set", "batch_size=100", "--set", "latent_dim=8"]
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def csv_file(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    n = 300
+    df = pd.DataFrame({"age": rng.integers(20, 70, n), "bmi": rng.normal(27, 4, n).round(1),
+                       "smoker": rng.choice(["yes", "no"], n), "risk": rng.choice(["low", "mid", "high"], n)})
+    p = tmp_path_factory.mktemp("data") / "people.csv"
+    df.to_csv(p, index=False, sep=";")  # a sniffed separator
+    return p
+
+
+@pytest.fixture(scope="module")
+def model_file(csv_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model") / "m.gfm"
+    assert main(["fit", str(csv_file), "--model", "cgan", "--target", "smoker", "--steps", "30",
+                 "--ordinal", "risk=low,mid,high", "-o", str(out), *FAST]) == 0
+    return out
+
+
+@pytest.mark.parametrize("cmd", ["fit", "sample", "info", "demo"])
+def test_every_command_explains_itself_with_an_example(cmd, capsys):
+    code, out, _ = run([cmd, "--help"], capsys)
+    assert code == 0 and "Example" in out
+
+
+def test_installed_entry_point():
+    r = subprocess.run([sys.executable, "-m", "ganforge", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "fit" in r.stdout and "sample" in r.stdout
+
+
+def test_fit_sample_info(model_file, tmp_path, capsys):
+    out = tmp_path / "syn.parquet"
+    code, stdout, err = run(["sample", model_file, "-n", 500, "-o", out, "--seed", 1, "--chunk-size", 128], capsys)
+    assert code == 0, err
+    df = pd.read_parquet(out)
+    assert list(df.columns) == ["age", "bmi", "smoker", "risk"] and len(df) == 500
+    assert df["age"].dtype == np.int64 and df["age"].between(20, 69).all()
+    assert set(df["risk"]) <= {"low", "mid", "high"}
+    code, _, err = run(["sample", model_file, "-n", 50, "-o", tmp_path / "yes.csv", "--condition", "smoker=yes"],
+                       capsys)
+    assert code == 0, err
+    assert (pd.read_csv(tmp_path / "yes.csv")["smoker"] == "yes").all()
+    code, stdout, _ = run(["info", model_file], capsys)
+    assert code == 0 and "cgan" in stdout and "risk" in stdout and "ordinal" in stdout
+
+
+def one_line_error(code, out, err, *words):
+    assert code == 2
+    lines = [l for l in err.strip().splitlines() if l]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    for w in words:
+        assert w in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("content, words", [
+    ("", ["is empty"]),
+    ("a,b,c\n", ["header but no rows"]),
+    ("a\n1\n2\n3\n", ["single column"]),
+    ("a,b\n,1\n,2\n,3\n", ["'a' has no values"]),
+    ("a,b\n" + "".join(f"{i},{i}\n" for i in range(20)) + "oops,3\n", ["'a' mixes numbers and text"]),
+])
+def test_bad_csv_gives_one_line_error_and_no_output(tmp_path, capsys, content, words):
+    data = tmp_path / "bad.csv"
+    data.write_text(content)
+    out = tmp_path / "m.gfm"
+    one_line_error(*run(["fit", data, "-o", out, "--model", "gan", "--steps", 2, *FAST], capsys), *words)
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [data]  # no temporary file left either
+
+
+def test_unknown_target(csv_file, tmp_path, capsys):
+    one_line_error(*run(["fit", csv_file, "--target", "nope", "-o", tmp_path / "m.gfm", *FAST], capsys),
+                   "--target 'nope'")
+
+
+def test_unknown_option_value(csv_file, tmp_path, capsys):
+    one_line_error(*run(["fit", csv_file, "--model", "vae", "-o", tmp_path / "m.gfm", *FAST], capsys),
+                   "unknown model 'vae'")
+
+
+def test_unwritable_output_fails_before_training(csv_file, tmp_path, capsys):
+    one_line_error(*run(["fit", csv_file, "-o", tmp_path / "missing" / "m.gfm", *FAST], capsys), "does not exist")
+
+
+def test_unseen_condition_value(model_file, tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    one_line_error(*run(["sample", model_file, "-n", 10, "-o", out, "--condition", "smoker=maybe"], capsys),
+                   "smoker='maybe' was never seen")
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_unreadable_model_file(tmp_path, capsys):
+    bad = tmp_path / "m.gfm"
+    bad.write_bytes(b"not a model at all, just text")
+    out = tmp_path / "s.csv"
+    one_line_error(*run(["sample", bad, "-n", 10, "-o", out], capsys), str(bad))
+    one_line_error(*run(["info", tmp_path / "nope.gfm"], capsys), "not found")
+    assert not out.exists()
+
+
+def test_failure_while_sampling_leaves_no_partial_file(model_file, tmp_path, monkeypatch, capsys):
+    from ganforge.synthesizer import Synthesizer
+
+    real = Synthesizer.iter_sample
+
+    def broken(self, *a, **kw):
+        for i, chunk in enumerate(real(self, *a, **kw)):
+            if i == 2:
+                raise RuntimeError("disk on fire")
+            yield chunk
+
+    monkeypatch.setattr(Synthesizer, "iter_sample", broken)
+    out = tmp_path / "s.csv"
+    with pytest.raises(RuntimeError):
+        main(["sample", str(model_file), "-n", "1000", "-o", str(out), "--chunk-size", "100"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_adult_fit_sample_keeps_columns_types_categories(tmp_path, capsys):
+    from ganforge.datasets import load_adult
+
+    require_shared("adult", "adult.data")
+    real = load_adult()
+    data = tmp_path / "adult.csv"
+    real.to_csv(data, index=False)
+    model = tmp_path / "adult.gfm"
+    code, _, err = run(["fit", data, "--model", "wcgan", "--target", "income", "--steps", 40, "-o", model, "-q"],
+                       capsys)
+    assert code == 0, err
+    out = tmp_path / "syn.csv"
+    assert run(["sample", model, "-n", 5000, "-o", out, "--seed", 0], capsys)[0] == 0
+    from ganforge.io import read_table
+
+    syn = read_table(out)
+    back = read_table(data)
+    assert list(syn.columns) == list(back.columns)
+    for c in back.columns:
+        assert syn[c].dtype == back[c].dtype, c
+        if back[c].dtype.kind in "iuf":
+            assert syn[c].min() >= back[c].min() and syn[c].max() <= back[c].max(), c
+        else:
+            assert set(syn[c].dropna()) <= set(back[c].dropna()), c

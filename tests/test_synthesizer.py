@@ -1,0 +1,157 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import SMALL, four_gaussians
+from ganforge import Synthesizer
+from ganforge.errors import DataError, ModelFileError, TrainingError
+from ganforge.training import Callback, TrainConfig, Trainer
+
+
+def small_table(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "age": rng.integers(18, 80, n), "score": rng.normal(0, 1, n),
+        "city": rng.choice(["paris", "lyon", "nice"], n), "label": rng.choice(["yes", "no"], n),
+    })
+    df.loc[rng.random(n) < 0.2, "score"] = np.nan
+    df["city"] = df["city"].astype(object)
+    df.loc[rng.random(n) < 0.1, "city"] = None
+    return df
+
+
+def test_same_seed_same_rows_and_after_save_load(tmp_path):
+    df = small_table()
+    syn = Synthesizer("wcgan", steps=30, seed=0, **SMALL).fit(df, target="label")
+    a = syn.sample(200, seed=7)
+    pd.testing.assert_frame_equal(a, syn.sample(200, seed=7))
+    assert not a.equals(syn.sample(200, seed=8))
+    syn.save(tmp_path / "m.gfm")
+    back = Synthesizer.load(tmp_path / "m.gfm", device="cpu")
+    pd.testing.assert_frame_equal(a, back.sample(200, seed=7))
+    assert len(back.history_) == 30 and back.schema_.to_dict() == syn.schema_.to_dict()
+
+
+def test_same_seed_same_model():
+    df = small_table()
+    a = Synthesizer("gan", steps=20, seed=3, **SMALL).fit(df).sample(50, seed=0)
+    b = Synthesizer("gan", steps=20, seed=3, **SMALL).fit(df).sample(50, seed=0)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_types_bounds_categories_and_missing_values_are_kept():
+    df = small_table(2000)
+    syn = Synthesizer("gan", steps=1000, seed=0, **SMALL).fit(df)
+    s = syn.sample(4000, seed=0)
+    assert list(s.columns) == list(df.columns)
+    assert s["age"].dtype == df["age"].dtype and s["age"].between(18, 79).all()
+    assert set(s["city"].dropna()) <= {"paris", "lyon", "nice"}
+    # missing values regenerated near the real rates (20% and 10%)
+    assert abs(s["score"].isna().mean() - df["score"].isna().mean()) < 0.08
+    assert abs(s["city"].isna().mean() - df["city"].isna().mean()) < 0.06
+
+
+def test_unseen_condition_value_is_a_clear_error():
+    syn = Synthesizer("cgan", steps=5, **SMALL).fit(small_table(), target="label")
+    with pytest.raises(DataError, match="label='maybe' was never seen"):
+        syn.sample(10, condition={"label": "maybe"})
+    with pytest.raises(DataError, match="unknown column"):
+        syn.sample(10, condition={"nope": 1})
+
+
+def test_rejection_sampling_for_a_column_the_model_was_not_conditioned_on():
+    syn = Synthesizer("gan", steps=50, **SMALL).fit(small_table())
+    s = syn.sample(100, condition={"city": "nice"}, seed=0)
+    assert len(s) == 100 and (s["city"] == "nice").all()
+
+
+def test_nan_loss_stops_training_with_a_clear_error():
+    class NanSource:
+        def sample(self, n):
+            return torch.full((n, 3), float("nan")), None
+
+    from ganforge.encoding.base import Span
+    from ganforge.models.networks import Discriminator, Generator
+
+    g = Generator(4, 0, [{"width": 8, "activation": "relu"}], [Span(3, "tanh")])
+    d = Discriminator(3, 0, [{"width": 8, "activation": "relu"}])
+    tr = Trainer(g, d, NanSource(), TrainConfig(loss="bce", batch_size=8, log_every=5))
+    with pytest.raises(TrainingError, match="diverged at step 1"):
+        tr.fit(10)
+
+
+class Interrupt(Callback):
+    def __init__(self, at):
+        self.at = at
+
+    def on_step_end(self, trainer, step):
+        if step == self.at:
+            raise KeyboardInterrupt
+
+
+def test_resume_from_checkpoint_matches_an_uninterrupted_run(tmp_path):
+    df = four_gaussians(1000)
+    kw = dict(steps=60, seed=0, **SMALL)
+    full = Synthesizer("wcgan", **kw).fit(df, target="color")
+    ckpt = tmp_path / "run.ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        Synthesizer("wcgan", **kw).fit(df, target="color", checkpoint=ckpt, checkpoint_every=20,
+                                       callbacks=[Interrupt(35)])
+    assert ckpt.exists()
+    resumed = Synthesizer("wcgan", **kw).fit(df, target="color", checkpoint=ckpt, checkpoint_every=20, resume=True)
+    assert resumed.trainer_.step == 60 and len(resumed.history_) == 60
+    for (k, a), b in zip(full.generator_.state_dict().items(), resumed.generator_.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=k)
+    pd.testing.assert_frame_equal(full.sample(100, seed=1), resumed.sample(100, seed=1))
+
+
+def test_resume_refuses_a_checkpoint_of_other_data(tmp_path):
+    ckpt = tmp_path / "run.ckpt"
+    Synthesizer("gan", steps=10, **SMALL).fit(four_gaussians(500), checkpoint=ckpt, checkpoint_every=5)
+    with pytest.raises(ModelFileError, match="different data"):
+        Synthesizer("gan", steps=10, **SMALL).fit(four_gaussians(500, seed=1), checkpoint=ckpt, resume=True)
+
+
+@pytest.mark.parametrize("content", [b"", b"\x80\x04\x95garbage pickle", b"x" * 100])
+def test_unreadable_model_files(tmp_path, content):
+    p = tmp_path / "bad.gfm"
+    p.write_bytes(content)
+    with pytest.raises(ModelFileError):
+        Synthesizer.load(p)
+
+
+def test_truncated_model_file(tmp_path):
+    syn = Synthesizer("gan", steps=5, **SMALL).fit(small_table())
+    p = syn.save(tmp_path / "m.gfm")
+    data = p.read_bytes()
+    (tmp_path / "t.gfm").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="corrupted|truncated"):
+        Synthesizer.load(tmp_path / "t.gfm")
+
+
+def test_pickle_payload_is_never_executed(tmp_path):
+    import pickle
+
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            import os
+
+            return (os.system, (f"touch {marker}",))
+
+    p = tmp_path / "evil.gfm"
+    p.write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(ModelFileError):
+        Synthesizer.load(p)
+    # a safetensors header whose tensor points past the end of the file
+    import json
+    import struct
+
+    header = json.dumps({"__metadata__": {"format": "ganforge", "format_version": "1", "kind": "model", "meta": "{}"},
+                         "generator.w": {"dtype": "F32", "shape": [1000], "data_offsets": [0, 4000]}}).encode()
+    (tmp_path / "oob.gfm").write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 16)
+    with pytest.raises(ModelFileError, match="outside the file"):
+        Synthesizer.load(tmp_path / "oob.gfm")
+    assert not marker.exists()
