@@ -1,0 +1,173 @@
+"""Fidelity: how closely synthetic marginals and pairwise associations follow the real ones.
+
+Scores are named and scaled as SDMetrics' Quality Report so they can be compared with it:
+``column_shapes`` = 1 - mean(KS statistic for numeric columns, total variation distance for
+categorical ones); ``pair_trends`` = 1 - mean over column pairs of half the absolute difference
+between the real and synthetic association (Pearson for numeric pairs, Cramer's V for
+categorical pairs, the correlation ratio for mixed pairs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..schema import Schema
+
+
+@dataclass
+class ColumnFidelity:
+    column: str
+    kind: str
+    statistic: str          # "ks" or "tvd"
+    value: float            # the distance (0 = identical)
+    wasserstein: float | None  # numeric columns, on values min-max scaled by the real range
+    missing_real: float
+    missing_synthetic: float
+
+    @property
+    def score(self) -> float:
+        return 1.0 - self.value
+
+
+@dataclass
+class FidelityResult:
+    columns: list[ColumnFidelity]
+    association_real: pd.DataFrame
+    association_synthetic: pd.DataFrame
+    pair_kinds: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def column_shapes(self) -> float:
+        return float(np.mean([c.score for c in self.columns])) if self.columns else float("nan")
+
+    @property
+    def association_difference(self) -> pd.DataFrame:
+        return (self.association_real - self.association_synthetic).abs()
+
+    @property
+    def pair_trends(self) -> float:
+        names = list(self.association_real.columns)
+        if len(names) < 2:
+            return float("nan")
+        diff = self.association_difference.to_numpy()
+        iu = np.triu_indices(len(names), k=1)
+        vals = diff[iu]
+        vals = vals[np.isfinite(vals)]
+        return float(1.0 - np.mean(vals) / 2) if len(vals) else float("nan")
+
+    def pair_scores(self) -> pd.DataFrame:
+        rows = []
+        names = list(self.association_real.columns)
+        for a, b in combinations(names, 2):
+            r, s = self.association_real.loc[a, b], self.association_synthetic.loc[a, b]
+            rows.append({"column_a": a, "column_b": b, "kind": self.pair_kinds.get((a, b), ""),
+                         "real": r, "synthetic": s, "score": 1 - abs(r - s) / 2})
+        return pd.DataFrame(rows)
+
+
+def ks_statistic(real: pd.Series, synth: pd.Series) -> float:
+    a = pd.to_numeric(real, errors="coerce").dropna().to_numpy(float)
+    b = pd.to_numeric(synth, errors="coerce").dropna().to_numpy(float)
+    if len(a) == 0 or len(b) == 0:
+        return 1.0 if len(a) != len(b) else 0.0
+    return float(stats.ks_2samp(a, b).statistic)
+
+
+def tv_distance(real: pd.Series, synth: pd.Series) -> float:
+    """Total variation distance between category frequencies (missing is a category)."""
+    p = real.astype(object).where(real.notna(), "<missing>").value_counts(normalize=True)
+    q = synth.astype(object).where(synth.notna(), "<missing>").value_counts(normalize=True)
+    return float(0.5 * p.sub(q, fill_value=0).abs().sum())
+
+
+def scaled_wasserstein(real: pd.Series, synth: pd.Series) -> float:
+    a = pd.to_numeric(real, errors="coerce").dropna().to_numpy(float)
+    b = pd.to_numeric(synth, errors="coerce").dropna().to_numpy(float)
+    if len(a) == 0 or len(b) == 0:
+        return float("nan")
+    lo, hi = a.min(), a.max()
+    span = (hi - lo) or 1.0
+    return float(stats.wasserstein_distance((a - lo) / span, (b - lo) / span))
+
+
+def column_fidelity(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> list[ColumnFidelity]:
+    out = []
+    for spec in schema.columns:
+        r, s = real[spec.name], synth[spec.name]
+        if spec.is_numeric:
+            out.append(ColumnFidelity(spec.name, spec.kind, "ks", ks_statistic(r, s), scaled_wasserstein(r, s),
+                                      float(r.isna().mean()), float(s.isna().mean())))
+        else:
+            out.append(ColumnFidelity(spec.name, spec.kind, "tvd", tv_distance(r, s), None,
+                                      float(r.isna().mean()), float(s.isna().mean())))
+    return out
+
+
+def _codes(s: pd.Series) -> np.ndarray:
+    return pd.factorize(s.astype(object).where(s.notna(), "<missing>"))[0]
+
+
+def cramers_v(a: np.ndarray, b: np.ndarray) -> float:
+    """Cramer's V of two code arrays (no bias correction, as most reports use)."""
+    ka, kb = a.max() + 1, b.max() + 1
+    if ka < 2 or kb < 2:
+        return 0.0
+    table = np.zeros((ka, kb))
+    np.add.at(table, (a, b), 1)
+    table = table[table.sum(1) > 0][:, table.sum(0) > 0]
+    if min(table.shape) < 2:
+        return 0.0
+    chi2 = stats.chi2_contingency(table, correction=False)[0]
+    return float(np.sqrt(chi2 / (table.sum() * (min(table.shape) - 1))))
+
+
+def correlation_ratio(codes: np.ndarray, values: np.ndarray) -> float:
+    """eta: the share of a numeric column's spread explained by a categorical column."""
+    ok = np.isfinite(values)
+    codes, values = codes[ok], values[ok]
+    if len(values) < 2:
+        return 0.0
+    total = ((values - values.mean()) ** 2).sum()
+    if total == 0:
+        return 0.0
+    counts = np.bincount(codes)
+    sums = np.bincount(codes, weights=values)
+    nz = counts > 0
+    means = sums[nz] / counts[nz]
+    between = (counts[nz] * (means - values.mean()) ** 2).sum()
+    return float(np.sqrt(between / total))
+
+
+def association_matrix(df: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, dict[tuple[str, str], str]]:
+    names = schema.names
+    numeric = [c.name for c in schema.columns if c.is_numeric]
+    num_vals = {c: pd.to_numeric(df[c], errors="coerce").to_numpy(float) for c in numeric}
+    codes = {c.name: _codes(df[c.name]) for c in schema.columns if not c.is_numeric}
+    m = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+    kinds = {}
+    if len(numeric) > 1:
+        corr = df[numeric].apply(pd.to_numeric, errors="coerce").corr().fillna(0.0)
+        m.loc[numeric, numeric] = corr.to_numpy()
+    for a, b in combinations(names, 2):
+        if a in num_vals and b in num_vals:
+            kinds[(a, b)] = "pearson"
+            continue
+        if a in codes and b in codes:
+            v, kind = cramers_v(codes[a], codes[b]), "cramers_v"
+        else:
+            cat, num = (a, b) if a in codes else (b, a)
+            v, kind = correlation_ratio(codes[cat], num_vals[num]), "correlation_ratio"
+        m.loc[a, b] = m.loc[b, a] = v
+        kinds[(a, b)] = kind
+    return m, kinds
+
+
+def fidelity(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> FidelityResult:
+    ar, kinds = association_matrix(real, schema)
+    as_, _ = association_matrix(synth, schema)
+    return FidelityResult(column_fidelity(real, synth, schema), ar, as_, kinds)

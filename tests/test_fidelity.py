@@ -1,0 +1,51 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from ganforge.metrics.fidelity import correlation_ratio, cramers_v, fidelity
+from ganforge.schema import infer_schema
+
+
+def table(n=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(0, 1, n)
+    grp = np.where(a + rng.normal(0, 0.5, n) > 0, "hi", "lo")
+    return pd.DataFrame({"a": a, "b": 2 * a + rng.normal(0, 1, n), "grp": grp,
+                         "kind": np.where(grp == "hi", rng.choice(["x", "y"], n, p=[0.8, 0.2]),
+                                          rng.choice(["x", "y"], n, p=[0.2, 0.8]))})
+
+
+def test_same_distribution_scores_near_one():
+    real, fresh = table(seed=0), table(seed=1)
+    f = fidelity(real, fresh, infer_schema(real))
+    assert f.column_shapes > 0.96 and f.pair_trends > 0.97
+    assert fidelity(real, real, infer_schema(real)).column_shapes == pytest.approx(1.0)
+
+
+def test_shuffling_a_column_lowers_only_its_pairs():
+    real = table()
+    shuffled = real.copy()
+    shuffled["b"] = np.random.default_rng(0).permutation(shuffled["b"].to_numpy())
+    f = fidelity(real, shuffled, infer_schema(real))
+    assert f.column_shapes == pytest.approx(1.0)  # marginals untouched
+    pairs = f.pair_scores()
+    with_b = pairs[(pairs.column_a == "b") | (pairs.column_b == "b")]
+    without_b = pairs[(pairs.column_a != "b") & (pairs.column_b != "b")]
+    assert with_b.score.max() < 0.9 and without_b.score.min() == pytest.approx(1.0)
+    assert f.pair_trends < fidelity(real, real, infer_schema(real)).pair_trends - 0.1
+
+
+def test_shifted_marginal_lowers_column_shapes():
+    real = table()
+    shifted = real.assign(a=real["a"] + 1.0)
+    f = fidelity(real, shifted, infer_schema(real))
+    ks = {c.column: c.value for c in f.columns}
+    assert ks["a"] > 0.3 and ks["b"] == 0.0
+
+
+def test_association_measures():
+    codes = np.repeat([0, 1], 500)
+    assert cramers_v(codes, codes) == pytest.approx(1.0)
+    assert cramers_v(codes, np.tile([0, 1], 500)) == pytest.approx(0.0, abs=1e-9)
+    assert correlation_ratio(codes, codes.astype(float)) == pytest.approx(1.0)
+    assert correlation_ratio(codes, np.tile([0.0, 1.0], 500)) == pytest.approx(0.0, abs=1e-9)
