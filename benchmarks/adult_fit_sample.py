@@ -32,11 +32,14 @@ def main() -> None:
     ap.add_argument("--preset", default="default")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--out", default="docs/adult-fit-sample.md")
+    ap.add_argument("--workdir", default=None, help="keep adult.csv, adult_test.csv, adult.gfm and synthetic.csv here")
     args = ap.parse_args()
     real = load_adult(args.data_dir)
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = Path(args.workdir or scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
         real.to_csv(tmp / "adult.csv", index=False)
+        load_adult(args.data_dir, split="test").to_csv(tmp / "adult_test.csv", index=False)
         cmd_fit = ["ganforge", "fit", str(tmp / "adult.csv"), "--model", args.model, "--preset", args.preset,
                    "--target", "income", "--epochs", str(args.epochs), "--seed", "0", "-q", "-o", str(tmp / "adult.gfm")]
         t0 = time.perf_counter()

@@ -36,7 +36,7 @@ def model_file(csv_file, tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("cmd", ["fit", "sample", "info", "demo"])
+@pytest.mark.parametrize("cmd", ["fit", "sample", "info", "demo", "evaluate"])
 def test_every_command_explains_itself_with_an_example(cmd, capsys):
     code, out, _ = run([cmd, "--help"], capsys)
     assert code == 0 and "Example" in out

@@ -59,6 +59,12 @@ def atomic_write(path: str | Path, write) -> None:
         raise
 
 
+def with_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The tensors stored under ``prefix.``, with the prefix removed (a module's state dict)."""
+    cut = len(prefix) + 1
+    return {k[cut:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+
 def save(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any], kind: str = "model") -> None:
     from safetensors.torch import save_file
 

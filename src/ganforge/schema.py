@@ -84,8 +84,8 @@ class Schema:
         return {
             "version": self.version,
             "target": self.target,
-            "columns": [_jsonable(asdict(c)) for c in self.columns],
-            "extra": _jsonable(self.extra),
+            "columns": [jsonable(asdict(c)) for c in self.columns],
+            "extra": jsonable(self.extra),
         }
 
     @classmethod
@@ -117,12 +117,12 @@ class Schema:
             raise DataError(f"schema file {text_or_path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
     """Turn numpy scalars and NaN into plain JSON values."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):

@@ -13,10 +13,11 @@ import torch
 
 from . import __version__, modelfile
 from .encoding import EncodingOptions, TableEncoder
+from .encoding.table import values_from_codes
 from .errors import ConfigError, DataError, ModelFileError
 from .models.networks import Discriminator, Generator
 from .models.registry import resolve_config
-from .schema import CATEGORICAL, Schema, infer_schema
+from .schema import CATEGORICAL, Schema, infer_schema, jsonable
 from .training import Callback, Every, ProgressBar, TrainConfig, Trainer
 
 ConditionSpec = Mapping[str, Any]
@@ -164,7 +165,7 @@ class Synthesizer:
         codes, self.condition_ = self._condition_codes(df, X)
         n_labels = len(self.condition_["categories"]) if self.condition_ else 0
         self._build_networks(n_labels)
-        steps = cfg["steps"] or math.ceil(cfg["epochs"] * len(df) / cfg["batch_size"])
+        steps = cfg["steps"] or max(math.ceil(cfg["epochs"] * len(df) / cfg["batch_size"]), cfg["min_steps"])
         tc = TrainConfig(loss=cfg["loss"], steps=steps, batch_size=cfg["batch_size"], n_critic=cfg["n_critic"],
                          gp_lambda=cfg["gp_lambda"], lr_g=cfg["lr_g"], lr_d=cfg["lr_d"], betas=tuple(cfg["betas"]),
                          weight_decay_g=cfg["weight_decay_g"], weight_decay_d=cfg["weight_decay_d"],
@@ -292,12 +293,8 @@ class Synthesizer:
         out = self.generator_(z, cond, generator=dg).float().cpu().numpy()
         df = self.encoder_.inverse_transform(out)
         if codes is not None and self.condition_["kind"] == "column":
-            lookup = np.empty(len(self.condition_["categories"]), dtype=object)
-            lookup[:] = [np.nan if c is None else c for c in self.condition_["categories"]]
-            from .encoding.table import _cast
-
-            df[self.condition_["column"]] = _cast(pd.Series(lookup[codes.numpy()], dtype=object),
-                                                  self.schema_[self.condition_["column"]].dtype)
+            col = self.condition_["column"]
+            df[col] = values_from_codes(codes.numpy(), self.condition_["categories"], self.schema_[col])
         return df[self.schema_.names]
 
     def iter_sample(self, n: int, condition: ConditionSpec | None = None, seed: int | None = None,
@@ -400,7 +397,7 @@ class Synthesizer:
                                                                     "d_real", "d_fake")}}
         tensors = {f"generator.{k}": v for k, v in self.generator_.state_dict().items()}
         tensors.update({f"discriminator.{k}": v for k, v in self.discriminator_.state_dict().items()})
-        modelfile.save(p, tensors, _json_safe(meta), kind="model")
+        modelfile.save(p, tensors, jsonable(meta), kind="model")
         return p
 
     @classmethod
@@ -417,9 +414,8 @@ class Synthesizer:
             self.encoder_ = TableEncoder.from_state(feat, meta["encoder"])
             self.condition_ = meta["condition"]
             self._build_networks(len(self.condition_["categories"]) if self.condition_ else 0)
-            sub = lambda p: {k[len(p) + 1:]: v for k, v in tensors.items() if k.startswith(p + ".")}  # noqa: E731
-            self.generator_.load_state_dict(sub("generator"))
-            self.discriminator_.load_state_dict(sub("discriminator"))
+            self.generator_.load_state_dict(modelfile.with_prefix(tensors, "generator"))
+            self.discriminator_.load_state_dict(modelfile.with_prefix(tensors, "discriminator"))
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             if isinstance(exc, (DataError, ConfigError)):
                 raise ModelFileError(f"{path}: {exc}") from None
@@ -459,15 +455,3 @@ def _largest_remainder(p: torch.Tensor, n: int) -> torch.Tensor:
 def _fingerprint(df: pd.DataFrame) -> str:
     h = pd.util.hash_pandas_object(df.astype(object).where(df.notna(), None), index=False)
     return f"{len(df)}x{df.shape[1]}:{int(h.sum()) & 0xFFFFFFFFFFFF:x}"
-
-
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj

@@ -17,6 +17,7 @@ from typing import Any, Callable, Protocol, Sequence
 import torch
 
 from .errors import TrainingError
+from .modelfile import with_prefix
 from .models import losses
 
 HISTORY_KEYS = ("step", "g_loss", "d_loss", "wasserstein", "d_real", "d_fake")
@@ -189,12 +190,11 @@ class Trainer:
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
         self._flush()
-        sub = lambda p: {k[len(p) + 1:]: v for k, v in tensors.items() if k.startswith(p + ".")}  # noqa: E731
-        self.generator.load_state_dict(sub("generator"))
-        self.discriminator.load_state_dict(sub("discriminator"))
+        self.generator.load_state_dict(with_prefix(tensors, "generator"))
+        self.discriminator.load_state_dict(with_prefix(tensors, "discriminator"))
         for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
             sd = opt.state_dict()
-            flat = sub(name)
+            flat = with_prefix(tensors, name)
             state: dict[int, dict[str, torch.Tensor]] = {}
             for k, v in flat.items():
                 pid, key = k.split(".", 1)

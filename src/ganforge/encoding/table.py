@@ -248,12 +248,18 @@ def _restore_numeric(v: np.ndarray, spec: ColumnSpec) -> pd.Series:
 
 
 def _restore_categorical(codes: np.ndarray, codec: ColumnCodec) -> pd.Series:
-    lookup = np.empty(len(codec.categories), dtype=object)
-    lookup[:] = [np.nan if c is None else c for c in codec.categories]
-    values = pd.Series(lookup[codes], dtype=object)
-    if codec.spec.kind == CATEGORICAL and codec.spec.dtype == "category":
-        return pd.Series(pd.Categorical(values, categories=codec.spec.categories))
-    return _cast(values, codec.spec.dtype)
+    return values_from_codes(codes, codec.categories, codec.spec)
+
+
+def values_from_codes(codes: np.ndarray, categories: list[Any], spec: ColumnSpec) -> pd.Series:
+    """Category codes back to values of the real column's dtype (``None`` in ``categories``
+    stands for a missing value)."""
+    lookup = np.empty(len(categories), dtype=object)
+    lookup[:] = [np.nan if c is None else c for c in categories]
+    values = pd.Series(lookup[np.asarray(codes)], dtype=object)
+    if spec.kind == CATEGORICAL and spec.dtype == "category":
+        return pd.Series(pd.Categorical(values, categories=spec.categories))
+    return _cast(values, spec.dtype)
 
 
 def _cast(values: pd.Series, dtype: str) -> pd.Series:

@@ -1,0 +1,121 @@
+"""The evaluation as one self-contained HTML page (images embedded), a JSON, and a terminal table."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+
+from ..modelfile import atomic_write, check_writable
+from .plots import all_figures
+
+TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ganforge evaluation</title>
+<style>
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+h1{margin-bottom:0} .sub{color:#666;margin-top:.2em}
+table{border-collapse:collapse;margin:1em 0;font-size:14px} td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
+th{background:#f4f4f4} td.l,th.l{text-align:left}
+.good{color:#1a7f37;font-weight:600} .bad{color:#b42318;font-weight:600}
+img{max-width:100%;border:1px solid #eee;margin:.5em 0} section{margin-top:2em}
+</style></head><body>
+<h1>ganforge evaluation</h1>
+<p class="sub">{{ n_real }} real rows{% if n_test %}, {{ n_test }} test rows{% endif %}, {{ n_synth }} synthetic rows{% if target %}; target <b>{{ target }}</b>{% endif %}</p>
+<section id="summary"><h2>Summary</h2>
+<table><tr><th class="l">measure</th><th>value</th><th class="l">what it means</th></tr>
+{% for v in verdicts %}<tr><td class="l">{{ v.name }}</td><td class="{{ 'good' if v.good else 'bad' }}">{{ '%.3f' % v.value }}</td><td class="l">{{ v.verdict }}</td></tr>
+{% endfor %}</table></section>
+
+<section id="fidelity"><h2>Fidelity</h2>
+<p>column_shapes = 1 - mean(KS or TVD) = <b>{{ '%.3f' % fid.column_shapes }}</b>; pair_trends = 1 - mean(|association difference| / 2) = <b>{{ '%.3f' % fid.pair_trends }}</b></p>
+<table><tr><th class="l">column</th><th class="l">kind</th><th>KS / TVD</th><th>Wasserstein (scaled)</th><th>missing real</th><th>missing synthetic</th></tr>
+{% for c in fid.columns %}<tr><td class="l">{{ c.column }}</td><td class="l">{{ c.kind }}</td><td>{{ '%.3f' % c.value }} ({{ c.statistic }})</td><td>{{ '%.4f' % c.wasserstein if c.wasserstein is not none else '' }}</td><td>{{ '%.2f%%' % (100 * c.missing_real) }}</td><td>{{ '%.2f%%' % (100 * c.missing_synthetic) }}</td></tr>
+{% endfor %}</table>
+{% for key in ['marginals', 'associations', 'pair_plot'] %}{% if key in figs %}<img alt="{{ key }}" src="data:image/png;base64,{{ figs[key] }}">{% endif %}{% endfor %}
+</section>
+
+{% if det %}<section id="detection"><h2>Detection</h2>
+<p>XGBoost real-vs-synthetic, stratified 5-fold on {{ det.n_real }} + {{ det.n_synthetic }} rows: accuracy <b>{{ '%.3f' % det.cv_accuracy }}</b>, ROC AUC <b>{{ '%.3f' % det.cv_auc }}</b> (0.5 = indistinguishable).
+Credit-fraud study protocol (train on half the real rows + as many synthetic, test on the other half + fresh synthetic rows): accuracy {{ '%.3f' % det.holdout_accuracy }}, AUC {{ '%.3f' % det.holdout_auc }}.</p>
+<table><tr><th class="l">most telling columns</th><th>importance</th></tr>{% for k, v in importance %}<tr><td class="l">{{ k }}</td><td>{{ '%.3f' % v }}</td></tr>{% endfor %}</table>
+{% if disc %}<p>The GAN's own discriminator: <b>{{ disc.fooled }} of {{ disc.n }}</b> generated rows judged real ({{ disc.rule }}).
+{% if insp %}Mean distance to the closest real row: fooled {{ fmt(insp.mean_distance_fooled) }}, not fooled {{ fmt(insp.mean_distance_not_fooled) }}.{% endif %}</p>
+{% if insp and insp.examples %}<table><tr><th class="l">group</th><th>distance</th><th class="l">synthetic row</th><th class="l">closest real row</th></tr>
+{% for e in insp.examples %}<tr><td class="l">{{ e.group }}</td><td>{{ '%.3f' % e.distance }}</td><td class="l">{{ row(e.synthetic) }}</td><td class="l">{{ row(e.closest_real) }}</td></tr>{% endfor %}</table>{% endif %}{% endif %}
+</section>{% endif %}
+
+{% if util %}<section id="utility"><h2>Utility (target {{ util.target }})</h2>
+<p>TSTR: train on synthetic, test on real; TRTS: train on real, test on synthetic; TRTR: train and test on real. Balanced class weights.</p>
+<table><tr><th class="l">classifier</th>{% for s in ['trtr','tstr','trts'] %}<th>{{ s|upper }} acc</th><th>{{ s|upper }} macro F1</th><th>{{ s|upper }} AUC</th>{% endfor %}<th>TSTR/TRTR AUC</th></tr>
+{% for c in util.scores['trtr'] %}<tr><td class="l">{{ c }}</td>{% for s in ['trtr','tstr','trts'] %}{% set x = util.scores[s][c] %}<td>{{ '%.3f' % x.accuracy }}</td><td>{{ '%.3f' % x.macro_f1 }}</td><td>{{ '%.3f' % x.roc_auc }}</td>{% endfor %}<td>{{ '%.3f' % ratio[c] }}</td></tr>
+{% endfor %}</table></section>{% endif %}
+
+{% if priv %}<section id="privacy"><h2>Privacy and memorisation</h2>
+<p>Distance to closest record (scaled numerics + one-hot) of {{ priv.n_synthetic }} synthetic rows: median {{ '%.3f' % priv.dcr_train_median }} to train ({{ '%.3f' % priv.dcr_test_median }} to test), 5th percentile {{ '%.3f' % priv.dcr_train_p5 }};
+exact copies of train rows {{ '%.2f%%' % (100 * priv.exact_copy_share) }}; share closer to train than to test <b>{{ '%.3f' % priv.closer_to_train_share }}</b> (expected without memorisation: {{ '%.3f' % priv.closer_to_train_baseline }}, the train share of train + test; 0.5 for sets of equal size).
+Distances to train vs to test (equal-size sets): Mann-Whitney U p = {{ '%.3g' % priv.mann_whitney_p }}, Wilcoxon signed-rank p = {{ '%.3g' % priv.wilcoxon_p }}, Kruskal-Wallis p = {{ '%.3g' % priv.kruskal_p }} (a small p with a share above 0.5 suggests memorisation).</p>
+{% if 'distances' in figs %}<img alt="distances" src="data:image/png;base64,{{ figs['distances'] }}">{% endif %}
+{% if closest %}<h3>The closest synthetic rows and their closest real rows</h3><table><tr>{% for k in closest[0] %}<th class="l">{{ k }}</th>{% endfor %}</tr>
+{% for r in closest %}<tr>{% for v in r.values() %}<td class="l">{{ v }}</td>{% endfor %}</tr>{% endfor %}</table>{% endif %}
+</section>{% endif %}
+
+<section id="pictures"><h2>Pictures</h2>
+{% for key in ['pca', 'tsne', 'losses'] %}{% if key in figs %}<img alt="{{ key }}" src="data:image/png;base64,{{ figs[key] }}">{% endif %}{% endfor %}
+</section>
+<p class="sub">Timings (s): {% for k, v in timings.items() %}{{ k }} {{ '%.2f' % v }}; {% endfor %}</p>
+</body></html>
+"""
+
+
+def _fmt(v: Any) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+def _row(d: dict) -> str:
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in d.items())
+
+
+def render_html(result: Any) -> str:
+    figs = {k: base64.b64encode(v).decode("ascii") for k, v in all_figures(result).items()}
+    det = result.detection
+    importance = sorted(det.feature_importance.items(), key=lambda kv: -kv[1])[:5] if det else []
+    env = Environment(autoescape=True)
+    env.globals.update(fmt=_fmt, row=_row)
+    closest = None
+    if result.privacy is not None and result.privacy.closest is not None:
+        closest = result.privacy.closest.round(4).astype(object).where(result.privacy.closest.notna(), "").to_dict("records")
+    return env.from_string(TEMPLATE).render(
+        n_real=len(result.real) if result.real is not None else "?", n_test=None,
+        n_synth=len(result.synthetic) if result.synthetic is not None else "?", target=result.target,
+        verdicts=result.verdicts(), fid=result.fidelity, det=det, importance=importance,
+        disc=result.discriminator, insp=result.fooled_inspection, util=result.utility,
+        ratio=result.utility.ratio("roc_auc") if result.utility else {}, priv=result.privacy, closest=closest,
+        figs=figs, timings=result.timings)
+
+
+def write_report(result: Any, html_path: str | Path | None = None, json_path: str | Path | None = None) -> None:
+    """Write the HTML page and/or the JSON, each atomically."""
+    for p in (html_path, json_path):
+        if p is not None:
+            check_writable(p, "report")
+    if json_path is not None:
+        text = json.dumps(result.to_dict(), indent=1, allow_nan=False)
+        atomic_write(json_path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    if html_path is not None:
+        page = render_html(result)
+        atomic_write(html_path, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+
+
+def terminal_summary(result: Any):
+    from rich.table import Table
+
+    t = Table(title="ganforge evaluation")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    t.add_column("verdict")
+    for v in result.verdicts():
+        t.add_row(v.name, f"{v.value:.3f}", f"[{'green' if v.good else 'red'}]{v.verdict}[/]")
+    return t

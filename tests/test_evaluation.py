@@ -1,0 +1,124 @@
+"""Metric sanity: each measure moves the way it must when the synthetic table is made good or bad on purpose."""
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import SMALL
+from ganforge import Synthesizer, evaluate
+from ganforge.metrics.detection import detection
+from ganforge.metrics.privacy import privacy
+from ganforge.metrics.utility import utility
+from ganforge.report import write_report
+from ganforge.schema import infer_schema
+
+
+def population(n, seed):
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 80, n)
+    income = rng.lognormal(10 + 0.01 * (age - 18), 0.5, n).round(0)
+    sector = rng.choice(["public", "private", "self"], n, p=[0.3, 0.6, 0.1])
+    score = 0.03 * (age - 50) + 0.8 * (sector == "self") + (np.log(income) - 10.5) + rng.normal(0, 0.7, n)
+    return pd.DataFrame({"age": age, "income": income, "sector": sector,
+                         "label": np.where(score > 0, "yes", "no")})
+
+
+@pytest.fixture(scope="module")
+def data():
+    return population(3000, 0), population(1500, 1), population(3000, 2)
+
+
+def test_fresh_sample_is_undetectable_and_as_useful(data):
+    train, test, fresh = data
+    schema = infer_schema(train, target="label")
+    det = detection(train, fresh, schema)
+    assert 0.4 < det.cv_auc < 0.6 and 0.4 < det.holdout_auc < 0.6
+    u = utility(train, test, fresh, schema, "label", classifiers=("logistic_regression", "xgboost"))
+    for clf, ratio in u.ratio("roc_auc").items():
+        assert ratio > 0.95, (clf, ratio)
+
+
+def test_shifted_distribution_is_detected(data):
+    train, _, fresh = data
+    shifted = fresh.assign(age=fresh["age"] + 40, income=fresh["income"] * 1.5)
+    det = detection(train, shifted, infer_schema(train, target="label"))
+    assert det.cv_auc > 0.95 and max(det.feature_importance, key=det.feature_importance.get) == "age"
+
+
+def test_useless_synthetic_labels_lower_tstr(data):
+    train, test, fresh = data
+    noise = fresh.assign(label=np.random.default_rng(0).permutation(fresh["label"].to_numpy()))
+    u = utility(train, test, noise, infer_schema(train, target="label"), "label", classifiers=("logistic_regression",))
+    assert u.ratio("roc_auc")["logistic_regression"] < 0.75
+
+
+def test_copies_of_train_rows_are_flagged(data):
+    train, test, fresh = data
+    schema = infer_schema(train, target="label")
+    copies = train.sample(2000, random_state=0)
+    p = privacy(train, test, copies, schema)
+    assert p.exact_copy_share > 0.99 and p.closer_to_train_share > 0.9 and p.mann_whitney_p < 1e-6
+    q = privacy(train, test, fresh, schema)
+    assert q.exact_copy_share < 0.05 and abs(q.closer_to_train_share - q.closer_to_train_baseline) < 0.06
+    assert q.closer_to_train_baseline == pytest.approx(3000 / 4500)
+
+
+@pytest.fixture(scope="module")
+def report(data, tmp_path_factory):
+    train, test, _ = data
+    syn = Synthesizer("cgan", steps=300, seed=0, **SMALL).fit(train, target="label")
+    fake = syn.sample(3000, seed=1)
+    result = evaluate(train, fake, test=test, model=syn, tsne=True,
+                      utility_classifiers=("logistic_regression", "xgboost"))
+    out = tmp_path_factory.mktemp("report")
+    write_report(result, out / "r.html", out / "r.json")
+    return result, out
+
+
+def test_report_json_holds_every_section(report):
+    result, out = report
+    js = json.loads((out / "r.json").read_text())
+    assert set(js["summary"]) >= {"column_shapes", "pair_trends", "detection_auc", "tstr_trtr_auc_ratio",
+                                  "exact_copy_share", "closer_to_train_share", "fooled_discriminator"}
+    assert js["summary"]["column_shapes"]["value"] == pytest.approx(result.column_shapes)
+    d = js["discriminator"]
+    assert d["n"] == 100 and 0 <= d["fooled"] <= 100
+    insp = js["fooled_inspection"]
+    assert insp["n_fooled"] + insp["n_not_fooled"] == 100 and insp["n_fooled"] == d["fooled"]
+    assert len(js["history"]["g_loss"]) == 300
+
+
+def test_report_html_embeds_all_pictures(report):
+    _, out = report
+    html = (out / "r.html").read_text()
+    for key in ("marginals", "associations", "pair_plot", "pca", "tsne", "distances", "losses"):
+        assert f'alt="{key}" src="data:image/png;base64,' in html, key
+    assert "http://" not in html and "https://" not in html  # self-contained
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_report_renders_in_a_real_browser_with_every_image_loaded(report, tmp_path):
+    _, out = report
+    probe = """<script>window.addEventListener('load', () => {
+      const imgs = [...document.images];
+      const ok = imgs.filter(i => i.complete && i.naturalWidth > 0).length;
+      document.body.setAttribute('data-images', ok + '/' + imgs.length);
+    });</script></body>"""
+    page = tmp_path / "probe.html"
+    page.write_text((out / "r.html").read_text().replace("</body>", probe))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'ud'}"]
+    dom = subprocess.run([CHROMIUM, *flags, "--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    import re
+
+    m = re.search(r'data-images="(\d+)/(\d+)"', dom)
+    assert m, dom[:500]
+    assert m.group(1) == m.group(2) and int(m.group(2)) >= 7
