@@ -160,3 +160,14 @@ def test_adult_fit_sample_keeps_columns_types_categories(tmp_path, capsys):
             assert syn[c].min() >= back[c].min() and syn[c].max() <= back[c].max(), c
         else:
             assert set(syn[c].dropna()) <= set(back[c].dropna()), c
+
+
+def test_written_files_get_ordinary_permissions(model_file, tmp_path, capsys):
+    import os
+    import stat
+
+    out = tmp_path / "s.csv"
+    assert run(["sample", model_file, "-n", 10, "-o", out], capsys)[0] == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask

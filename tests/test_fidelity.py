@@ -49,3 +49,16 @@ def test_association_measures():
     assert cramers_v(codes, np.tile([0, 1], 500)) == pytest.approx(0.0, abs=1e-9)
     assert correlation_ratio(codes, codes.astype(float)) == pytest.approx(1.0)
     assert correlation_ratio(codes, np.tile([0.0, 1.0], 500)) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_sdmetrics_pair_trends_formula_by_hand():
+    from ganforge.metrics.fidelity import sdmetrics_pair_trends
+
+    real = pd.DataFrame({"c": ["a", "a", "b", "b"], "d": ["x", "y", "x", "y"]})
+    synth = pd.DataFrame({"c": ["a", "a", "a", "b"], "d": ["x", "x", "y", "y"]})
+    # joint real: ax .25 ay .25 bx .25 by .25; synthetic: ax .5 ay .25 by .25 -> TVD 0.25
+    assert sdmetrics_pair_trends(real, synth, infer_schema(real, categorical_threshold=1)) == pytest.approx(0.75)
+    real = table()
+    assert sdmetrics_pair_trends(real, real, infer_schema(real)) == pytest.approx(1.0)
+    shuffled = real.assign(b=np.random.default_rng(0).permutation(real["b"].to_numpy()))
+    assert sdmetrics_pair_trends(real, shuffled, infer_schema(real)) < 0.9

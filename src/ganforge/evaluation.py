@@ -123,6 +123,7 @@ class EvaluationResult:
             "target": self.target,
             "fidelity": {
                 "column_shapes": f.column_shapes, "pair_trends": f.pair_trends,
+                "pair_trends_sdmetrics": f.pair_trends_sdmetrics,
                 "columns": [dict(asdict(c), score=c.score) for c in f.columns],
                 "pairs": f.pair_scores().to_dict(orient="records"),
                 "association_real": f.association_real.to_dict(),

@@ -40,6 +40,8 @@ class FidelityResult:
     association_real: pd.DataFrame
     association_synthetic: pd.DataFrame
     pair_kinds: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: SDMetrics' own formula (contingency similarity for categorical pairs): see docs/evaluation.md
+    pair_trends_sdmetrics: float = float("nan")
 
     @property
     def column_shapes(self) -> float:
@@ -170,4 +172,42 @@ def association_matrix(df: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, 
 def fidelity(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> FidelityResult:
     ar, kinds = association_matrix(real, schema)
     as_, _ = association_matrix(synth, schema)
-    return FidelityResult(column_fidelity(real, synth, schema), ar, as_, kinds)
+    return FidelityResult(column_fidelity(real, synth, schema), ar, as_, kinds,
+                          sdmetrics_pair_trends(real, synth, schema))
+
+
+def _binned(real: pd.Series, synth: pd.Series, numeric: bool, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes for a contingency table: numerics cut into equal-width bins over the real range."""
+    if numeric:
+        r = pd.to_numeric(real, errors="coerce").to_numpy(float)
+        s = pd.to_numeric(synth, errors="coerce").to_numpy(float)
+        lo, hi = np.nanmin(r), np.nanmax(r)
+        edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)[1:-1]
+        rc, sc = np.digitize(r, edges), np.digitize(s, edges)
+        return np.where(np.isnan(r), bins, rc), np.where(np.isnan(s), bins, sc)
+    both = pd.concat([real.astype(object), synth.astype(object)], ignore_index=True)
+    codes = pd.factorize(both.where(both.notna(), "<missing>"))[0]
+    return codes[:len(real)], codes[len(real):]
+
+
+def sdmetrics_pair_trends(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema, bins: int = 10) -> float:
+    """Pair trends as SDMetrics' Quality Report computes them, for comparison with published figures:
+    CorrelationSimilarity (1 - |Pearson real - Pearson synthetic| / 2) for numeric pairs and
+    ContingencySimilarity (1 - total variation distance between the 2-D frequency tables, numerics
+    in ``bins`` equal-width bins) for pairs with a categorical column."""
+    scores = []
+    for a, b in combinations(schema.names, 2):
+        na, nb = schema[a].is_numeric, schema[b].is_numeric
+        if na and nb:
+            ra = real[[a, b]].apply(pd.to_numeric, errors="coerce").dropna()
+            sa = synth[[a, b]].apply(pd.to_numeric, errors="coerce").dropna()
+            r = ra[a].corr(ra[b]) if len(ra) > 1 else 0.0
+            s = sa[a].corr(sa[b]) if len(sa) > 1 else 0.0
+            scores.append(1 - abs(np.nan_to_num(r) - np.nan_to_num(s)) / 2)
+            continue
+        ra, sa = _binned(real[a], synth[a], na, bins)
+        rb, sb = _binned(real[b], synth[b], nb, bins)
+        p = pd.Series(list(zip(ra, rb))).value_counts(normalize=True)
+        q = pd.Series(list(zip(sa, sb))).value_counts(normalize=True)
+        scores.append(1 - 0.5 * p.sub(q, fill_value=0).abs().sum())
+    return float(np.mean(scores)) if scores else float("nan")

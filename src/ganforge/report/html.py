@@ -30,7 +30,7 @@ img{max-width:100%;border:1px solid #eee;margin:.5em 0} section{margin-top:2em}
 {% endfor %}</table></section>
 
 <section id="fidelity"><h2>Fidelity</h2>
-<p>column_shapes = 1 - mean(KS or TVD) = <b>{{ '%.3f' % fid.column_shapes }}</b>; pair_trends = 1 - mean(|association difference| / 2) = <b>{{ '%.3f' % fid.pair_trends }}</b></p>
+<p>column_shapes = 1 - mean(KS or TVD) = <b>{{ '%.3f' % fid.column_shapes }}</b>; pair_trends = 1 - mean(|association difference| / 2) = <b>{{ '%.3f' % fid.pair_trends }}</b> (SDMetrics' contingency-based formula: {{ '%.3f' % fid.pair_trends_sdmetrics }})</p>
 <table><tr><th class="l">column</th><th class="l">kind</th><th>KS / TVD</th><th>Wasserstein (scaled)</th><th>missing real</th><th>missing synthetic</th></tr>
 {% for c in fid.columns %}<tr><td class="l">{{ c.column }}</td><td class="l">{{ c.kind }}</td><td>{{ '%.3f' % c.value }} ({{ c.statistic }})</td><td>{{ '%.4f' % c.wasserstein if c.wasserstein is not none else '' }}</td><td>{{ '%.2f%%' % (100 * c.missing_real) }}</td><td>{{ '%.2f%%' % (100 * c.missing_synthetic) }}</td></tr>
 {% endfor %}</table>
