@@ -48,6 +48,8 @@ class EvaluationResult:
     history: pd.DataFrame | None = None
     target: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    n_train: int = 0
+    n_test: int = 0
     # kept for the pictures of the report (not written to JSON)
     real: pd.DataFrame | None = field(default=None, repr=False)
     synthetic: pd.DataFrame | None = field(default=None, repr=False)
@@ -121,6 +123,8 @@ class EvaluationResult:
         out: dict[str, Any] = {
             "summary": {v.name: {"value": v.value, "verdict": v.verdict, "good": v.good} for v in self.verdicts()},
             "target": self.target,
+            "rows": {"real": len(self.real) if self.real is not None else None, "train": self.n_train,
+                     "test": self.n_test, "synthetic": len(self.synthetic) if self.synthetic is not None else None},
             "fidelity": {
                 "column_shapes": f.column_shapes, "pair_trends": f.pair_trends,
                 "pair_trends_sdmetrics": f.pair_trends_sdmetrics,
@@ -225,7 +229,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame | N
     timings["projections"] = time.perf_counter() - t
     history = syn.history_ if syn is not None and len(getattr(syn, "history_", [])) else None
     return EvaluationResult(schema, fid, det, util, priv, disc, inspection, proj, history, target, timings,
-                            real=real, synthetic=synthetic)
+                            n_train=len(train), n_test=len(test), real=real, synthetic=synthetic)
 
 
 def _side_by_side(fakes: pd.DataFrame, closest: pd.DataFrame, dist: np.ndarray, fooled: np.ndarray,

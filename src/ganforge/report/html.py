@@ -23,7 +23,7 @@ th{background:#f4f4f4} td.l,th.l{text-align:left}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0} section{margin-top:2em}
 </style></head><body>
 <h1>ganforge evaluation</h1>
-<p class="sub">{{ n_real }} real rows{% if n_test %}, {{ n_test }} test rows{% endif %}, {{ n_synth }} synthetic rows{% if target %}; target <b>{{ target }}</b>{% endif %}</p>
+<p class="sub">{{ n_real }} real rows{% if n_test %}, {{ n_test }} held-out test rows{% endif %}, {{ n_synth }} synthetic rows{% if target %}; target <b>{{ target }}</b>{% endif %}</p>
 <section id="summary"><h2>Summary</h2>
 <table><tr><th class="l">measure</th><th>value</th><th class="l">what it means</th></tr>
 {% for v in verdicts %}<tr><td class="l">{{ v.name }}</td><td class="{{ 'good' if v.good else 'bad' }}">{{ '%.3f' % v.value }}</td><td class="l">{{ v.verdict }}</td></tr>
@@ -88,7 +88,7 @@ def render_html(result: Any) -> str:
     if result.privacy is not None and result.privacy.closest is not None:
         closest = result.privacy.closest.round(4).astype(object).where(result.privacy.closest.notna(), "").to_dict("records")
     return env.from_string(TEMPLATE).render(
-        n_real=len(result.real) if result.real is not None else "?", n_test=None,
+        n_real=len(result.real) if result.real is not None else "?", n_test=result.n_test,
         n_synth=len(result.synthetic) if result.synthetic is not None else "?", target=result.target,
         verdicts=result.verdicts(), fid=result.fidelity, det=det, importance=importance,
         disc=result.discriminator, insp=result.fooled_inspection, util=result.utility,
