@@ -171,3 +171,14 @@ def test_written_files_get_ordinary_permissions(model_file, tmp_path, capsys):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+
+
+def test_fit_without_target_picks_an_unconditional_model_and_keeps_integers(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("age,city\n" + "".join(f"{20 + i % 30},{'ab'[i % 2]}\n" for i in range(60)) + ",a\n")
+    code, out, err = run(["fit", data, "-o", tmp_path / "m.gfm", "--steps", 5, *FAST], capsys)
+    assert code == 0, err
+    assert "wgan/default" in out
+    assert run(["sample", tmp_path / "m.gfm", "-n", 200, "-o", tmp_path / "s.csv", "--seed", 0], capsys)[0] == 0
+    ages = [l.split(",")[0] for l in (tmp_path / "s.csv").read_text().splitlines()[1:]]
+    assert all("." not in a for a in ages)  # 31, not 31.0, even though the real column has a gap

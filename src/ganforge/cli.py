@@ -45,7 +45,8 @@ def _parse_set(values: list[str] | None) -> dict:
 def fit(
     data: Path = typer.Argument(..., help="CSV or Parquet file with a header row."),
     output: Path = typer.Option(..., "-o", "--output", help="Model file to write (e.g. model.gfm)."),
-    model: str = typer.Option("wcgan", "--model", "-m", help="gan, cgan, wgan or wcgan."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="gan, cgan, wgan or wcgan (default: wcgan "
+                                                                     "with a --target or --condition-on, else wgan)."),
     target: Optional[str] = typer.Option(None, "--target", "-t", help="Label column (the condition of cgan/wcgan)."),
     preset: str = typer.Option("default", "--preset", "-p", help="default, ctgan-like, pima-paper, ons-paper."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Generator steps (overrides --epochs)."),
@@ -87,6 +88,8 @@ def fit(
         if v is not None:
             overrides[k] = v
     overrides.update(seed=seed, device=device)
+    if model is None:
+        model = "wcgan" if (target or condition_on) else "wgan"
     syn = Synthesizer(model=model, preset=preset, **overrides)
     df = io.read_table(data, sep=sep)
     sch = Schema.from_json(schema) if schema is not None else None

@@ -244,6 +244,9 @@ def _restore_numeric(v: np.ndarray, spec: ColumnSpec) -> pd.Series:
     v = np.clip(v, spec.min, spec.max)
     if spec.kind == INTEGER:
         v = np.rint(v)
+        if spec.dtype.startswith("float"):
+            # an integer column read as float only because it has gaps: keep integers as integers
+            return pd.Series(v).astype("Int64")
     return _cast(pd.Series(v), spec.dtype)
 
 
