@@ -157,6 +157,7 @@ class Synthesizer:
             torch.manual_seed(cfg["seed"])
             trainer = self._train(df, X, quiet, callbacks, checkpoint, checkpoint_every, resume)
         self.history_ = pd.DataFrame(trainer.history)
+        self._inference_body = None
         self.fit_seconds_ = time.perf_counter() - t_start
         return self
 
@@ -216,6 +217,7 @@ class Synthesizer:
         return codes, {"kind": kind, "column": name, "categories": cats, "frequencies": freq.tolist()}
 
     def _build_networks(self, n_labels: int) -> None:
+        self._inference_body = None  # rebuilt from the trained weights at the first sample
         cfg = self.config
         spans = self.encoder_.spans
         self.generator_ = Generator(int(cfg["latent_dim"]), n_labels, cfg["generator_layers"], spans).to(self.device_)
@@ -282,6 +284,10 @@ class Synthesizer:
         raise DataError(f"condition {self.condition_['column']}={value!r} was never seen in training; "
                         f"known values: {shown}")
 
+    #: rows per generator call when sampling: small batches keep activations in cache (measured:
+    #: 2,048-row batches run the CTGAN-sized body about 3x faster than 200,000-row ones on 2 cores)
+    INFERENCE_BATCH = 2048
+
     @torch.inference_mode()
     def _generate(self, codes: torch.Tensor | None, n: int, g: torch.Generator) -> pd.DataFrame:
         dev = self.device_
@@ -290,7 +296,14 @@ class Synthesizer:
         if codes is not None:
             cond = torch.nn.functional.one_hot(codes, len(self.condition_["categories"])).float().to(dev)
         dg = g if dev.type == "cpu" else torch.Generator(dev).manual_seed(int(torch.randint(2**62, (1,), generator=g)))
-        out = self.generator_(z, cond, generator=dg).float().cpu().numpy()
+        if getattr(self, "_inference_body", None) is None:
+            self._inference_body = self.generator_.inference_body()
+        body, head = self._inference_body, self.generator_.head
+        out = np.empty((n, head.width), dtype=np.float32)
+        step = self.INFERENCE_BATCH if dev.type == "cpu" else 65536
+        for i in range(0, n, step):
+            x = z[i:i + step] if cond is None else torch.cat([z[i:i + step], cond[i:i + step]], dim=1)
+            out[i:i + step] = head(body(x), generator=dg, hard=True).float().cpu().numpy()
         df = self.encoder_.inverse_transform(out)
         if codes is not None and self.condition_["kind"] == "column":
             col = self.condition_["column"]

@@ -179,6 +179,6 @@ class ModeSpecificEncoder(ColumnEncoder):
         return out
 
     def inverse_transform(self, block):
-        block = np.asarray(block, dtype=float)
+        block = np.asarray(block)
         modes = block[:, 1:].argmax(axis=1)
-        return block[:, 0] * 4 * self.stds_[modes] + self.means_[modes]
+        return block[:, 0].astype(float) * 4 * self.stds_[modes] + self.means_[modes]

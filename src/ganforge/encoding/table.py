@@ -176,7 +176,7 @@ class TableEncoder:
         return np.concatenate(blocks, axis=1).astype(np.float32) if blocks else np.zeros((len(df), 0), np.float32)
 
     def inverse_transform(self, matrix: np.ndarray) -> pd.DataFrame:
-        matrix = np.asarray(matrix, dtype=np.float64)
+        matrix = np.asarray(matrix)  # float32 stays float32: a float64 copy cost more than the decoding
         if matrix.ndim != 2 or matrix.shape[1] != self.width:
             raise DataError(f"expected a matrix with {self.width} columns, got shape {matrix.shape}")
         out: dict[str, Any] = {}

@@ -82,12 +82,18 @@ class OutputHead(nn.Module):
             self.register_buffer(f"idx{i}", torch.tensor(idx, dtype=torch.long), persistent=False)
             self.groups.append((act, tau))
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, hard: bool = False) -> torch.Tensor:
+        """``hard``: the caller only takes the argmax of choice spans (sampling), so they get
+        logits plus Gumbel noise and skip the softmax, which does not move the argmax."""
         out = torch.empty_like(x)
         for i, (act, tau) in enumerate(self.groups):
             idx = getattr(self, f"idx{i}")
             v = x[:, idx]  # (batch, n_spans, width)
-            if act == "tanh":
+            if hard and act in ("softmax", "gumbel"):
+                if act == "gumbel":
+                    u = torch.rand(v.shape, device=v.device, dtype=v.dtype, generator=generator)
+                    v = v - torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-7)))
+            elif act == "tanh":
                 v = torch.tanh(v)
             elif act == "sigmoid":
                 v = torch.sigmoid(v)
@@ -109,9 +115,34 @@ class Generator(nn.Module):
         self.head = OutputHead(spans)
         self.body = build_mlp(latent_dim + cond_dim, layers, self.head.width)
 
-    def forward(self, z, cond=None, generator: torch.Generator | None = None):
+    def forward(self, z, cond=None, generator: torch.Generator | None = None, hard: bool = False):
         x = z if cond is None else torch.cat([z, cond], dim=1)
-        return self.head(self.body(x), generator=generator)
+        return self.head(self.body(x), generator=generator, hard=hard)
+
+    def inference_body(self) -> nn.Sequential:
+        """A copy of the body for sampling, with each batch norm folded into the linear layer before
+        it (in eval mode a batch norm is an affine map): one matmul per layer instead of three passes."""
+        return fold_batchnorm(self.body)
+
+
+def fold_batchnorm(body: nn.Sequential) -> nn.Sequential:
+    import copy
+
+    body = copy.deepcopy(body).eval()
+    def fold(fc: nn.Linear, bn: nn.BatchNorm1d) -> None:
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        fc.weight.data.mul_(scale[:, None])
+        fc.bias.data.copy_((fc.bias - bn.running_mean) * scale + bn.bias)
+
+    mods = list(body)
+    for i, m in enumerate(mods):
+        if isinstance(m, Residual) and isinstance(m.bn, nn.BatchNorm1d):
+            fold(m.fc, m.bn)
+            m.bn = nn.Identity()
+        elif isinstance(m, nn.BatchNorm1d) and i > 0 and isinstance(mods[i - 1], nn.Linear):
+            fold(mods[i - 1], m)
+            mods[i] = nn.Identity()
+    return nn.Sequential(*mods)
 
 
 class Discriminator(nn.Module):
