@@ -122,3 +122,14 @@ def test_report_renders_in_a_real_browser_with_every_image_loaded(report, tmp_pa
     m = re.search(r'data-images="(\d+)/(\d+)"', dom)
     assert m, dom[:500]
     assert m.group(1) == m.group(2) and int(m.group(2)) >= 7
+
+
+def test_report_draws_nullable_integer_columns(tmp_path):
+    from ganforge.report import render_html
+
+    train = population(500, 0)
+    synth = population(500, 1)
+    synth["age"] = synth["age"].astype("Int64")
+    synth.loc[:4, "age"] = pd.NA
+    result = evaluate(train, synth, target="label", tsne=False, utility_classifiers=("logistic_regression",))
+    assert 'alt="marginals"' in render_html(result)

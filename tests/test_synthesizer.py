@@ -156,3 +156,23 @@ def test_pickle_payload_is_never_executed(tmp_path):
     with pytest.raises(ModelFileError, match="outside the file"):
         Synthesizer.load(tmp_path / "oob.gfm")
     assert not marker.exists()
+
+
+def test_early_stopping_keeps_the_best_generator_and_stops():
+    df = four_gaussians(2000)
+    kw = dict(seed=0, **SMALL)
+    mon = Synthesizer("gan", steps=3000, early_stopping=True, eval_every=50, patience=3, **kw).fit(df)
+    q = mon.summary()["quality"]
+    assert q["stopped_early"] and mon.trainer_.step < 3000
+    scores = [h["column_shapes"] for h in q["history"]]
+    assert q["best_column_shapes"] == pytest.approx(max(scores), abs=1e-4)
+    # the kept generator is the best one: re-scoring it gives the best score, not the last one
+    assert mon.monitor_.score() == pytest.approx(q["best_column_shapes"], abs=1e-4)
+    assert scores[-1] < max(scores)
+
+
+def test_monitoring_does_not_change_the_training_run():
+    df = four_gaussians(1000)
+    plain = Synthesizer("wgan", steps=60, seed=0, **SMALL).fit(df)
+    watched = Synthesizer("wgan", steps=60, seed=0, eval_every=20, **SMALL).fit(df)
+    pd.testing.assert_frame_equal(plain.history_, watched.history_)

@@ -71,6 +71,11 @@ def fit(
                                                                            "when --checkpoint-every is given)."),
     checkpoint_every: Optional[int] = typer.Option(None, "--checkpoint-every", help="Save a checkpoint every K steps."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint if it exists."),
+    early_stopping: bool = typer.Option(False, "--early-stopping", help="Score column shapes of generated rows "
+                                        "every --eval-every steps, keep the best generator, stop when it stops "
+                                        "improving (then --steps/--epochs is an upper bound)."),
+    eval_every: Optional[int] = typer.Option(None, "--eval-every", help="Steps between quality scores "
+                                                                          "(default with --early-stopping: steps/40)."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Any preset option, KEY=VALUE (repeatable)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
@@ -83,8 +88,10 @@ def fit(
     if save_schema is not None:
         modelfile.check_writable(save_schema, "schema")
     overrides = _parse_set(set_)
+    if early_stopping:
+        overrides["early_stopping"] = True
     for k, v in (("steps", steps), ("epochs", epochs), ("batch_size", batch_size), ("lr_g", lr), ("lr_d", lr),
-                 ("categorical_threshold", categorical_threshold)):
+                 ("categorical_threshold", categorical_threshold), ("eval_every", eval_every)):
         if v is not None:
             overrides[k] = v
     overrides.update(seed=seed, device=device)
@@ -105,6 +112,10 @@ def fit(
     s = syn.summary()
     print(f"saved {output}: {model}/{preset}, {s['steps']} steps on {s['n_rows']} rows in {s['fit_seconds']:.1f} s "
           f"(encoder {s['encoder_fit_seconds']:.1f} s)")
+    if s.get("quality"):
+        q = s["quality"]
+        print(f"best column shapes {q['best_column_shapes']:.3f} at step {q['best_step']} (weights kept)"
+              + ("; stopped early" if q["stopped_early"] else ""))
 
 
 def _parse_conditions(items: list[str] | None) -> dict:
@@ -182,6 +193,10 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     cond = meta.get("condition")
     if cond:
         con.print(f"condition: {cond['column']} ({cond['kind']}), values {cond['categories'][:10]}")
+    quality = tr.get("quality")
+    if quality:
+        con.print(f"quality monitor: best column shapes {quality['best_column_shapes']:.3f} at step "
+                  f"{quality['best_step']}" + (" (stopped early)" if quality.get("stopped_early") else ""))
     hist = tr.get("history") or {}
     if hist.get("g_loss"):
         con.print(f"final losses: G {hist['g_loss'][-1]:.4f}, D {hist['d_loss'][-1]:.4f}")

@@ -24,3 +24,12 @@ class ModelFileError(GanforgeError):
 
 class TrainingError(GanforgeError):
     """Training diverged (NaN or infinite loss) or cannot go on."""
+
+
+def shown(name: object) -> str:
+    """A column name as the user would type it in an option: plain when it is plain, else quoted
+    with escapes, so that a message stays on one line whatever the name holds."""
+    text = str(name)
+    if text and text.isprintable() and not any(c in text for c in " '\"\\,;=$`"):
+        return text
+    return repr(text)

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .errors import DataError, shown
 
 NUMERIC = "numeric"
 INTEGER = "integer"
@@ -213,7 +213,7 @@ def infer_schema(
         s = df[col]
         missing_rate = float(s.isna().mean())
         if missing_rate == 1.0:
-            raise DataError(f"column {name!r} has no values (all missing): drop it with --drop {name}")
+            raise DataError(f"column {name!r} has no values (all missing): drop it with --drop {shown(name)}")
         if name in ordinal:
             order = [_plain(v) for v in ordinal[name]]
             present = [_plain(v) for v in s.dropna().unique()]
@@ -223,7 +223,7 @@ def infer_schema(
                 order = [by_text.get(str(v), v) for v in order]
             missing = sorted({str(v) for v in present if v not in order})
             if missing:
-                raise DataError(f"--ordinal {name}: values {missing} occur in the data but not in the "
+                raise DataError(f"--ordinal {shown(name)}: values {missing} occur in the data but not in the "
                                 f"given order {[str(v) for v in order]}; list every value")
             specs.append(ColumnSpec(name, ORDINAL, str(s.dtype), missing_rate, categories=order))
             continue
@@ -234,7 +234,7 @@ def infer_schema(
             if kind == CATEGORICAL and not pd.api.types.is_numeric_dtype(s):
                 n_num, n_text = _looks_numeric_text(s)
                 if n_text:
-                    raise DataError(f"--numeric {name}: {n_text} value(s) are not numbers; clean them or "
+                    raise DataError(f"--numeric {shown(name)}: {n_text} value(s) are not numbers; clean them or "
                                     f"treat the column as categorical")
             kind = INTEGER if _integer_valued(pd.to_numeric(s, errors="coerce")) else NUMERIC
         specs.append(_make_spec(name, s, kind, missing_rate))
@@ -253,12 +253,12 @@ def _guess_kind(name: str, s: pd.Series, threshold: int) -> str:
         return CATEGORICAL
     if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
         raise DataError(f"column {name!r} holds dates/times, which are not supported yet: "
-                        f"convert it to a number (e.g. days since a date) or drop it with --drop {name}")
+                        f"convert it to a number (e.g. days since a date) or drop it with --drop {shown(name)}")
     if pd.api.types.is_numeric_dtype(s):
         vals = s.to_numpy(dtype=float, na_value=np.nan)
         if np.isinf(vals).any():
             raise DataError(f"column {name!r} contains infinite values: replace them (e.g. with NaN) "
-                            f"or drop the column with --drop {name}")
+                            f"or drop the column with --drop {shown(name)}")
         n_unique = s.nunique(dropna=True)
         if n_unique <= threshold:
             return CATEGORICAL
@@ -268,7 +268,7 @@ def _guess_kind(name: str, s: pd.Series, threshold: int) -> str:
     if n_num and n_text and n_num >= n_text and s.nunique(dropna=True) > threshold:
         bad = s.dropna()[pd.to_numeric(s.dropna(), errors="coerce").isna()].astype(str).unique()[:3]
         raise DataError(f"column {name!r} mixes numbers and text (e.g. {list(bad)}): clean those values, "
-                        f"mark them missing, or declare it with --categorical {name}")
+                        f"mark them missing, or declare it with --categorical {shown(name)}")
     return CATEGORICAL
 
 
@@ -279,7 +279,7 @@ def _make_spec(name: str, s: pd.Series, kind: str, missing_rate: float) -> Colum
     vals = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     finite = vals[np.isfinite(vals)]
     if len(finite) == 0:
-        raise DataError(f"column {name!r} has no finite numeric values: drop it with --drop {name}")
+        raise DataError(f"column {name!r} has no finite numeric values: drop it with --drop {shown(name)}")
     return ColumnSpec(name, kind, str(s.dtype), missing_rate, min=float(finite.min()), max=float(finite.max()))
 
 

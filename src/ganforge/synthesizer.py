@@ -68,6 +68,50 @@ class _TensorSource:
         return self.X[idx], cond
 
 
+class QualityMonitor(Callback):
+    """Scores the generator every ``every`` steps with a cheap quality signal (column shapes of
+    ``rows`` generated rows against ``rows`` real ones), keeps the best weights, and asks the
+    trainer to stop after ``patience`` scores without improvement when ``stop`` is set. Good
+    losses do not mean good data; this signal is the data. It draws from its own random stream,
+    so the training run itself is unchanged by monitoring."""
+
+    def __init__(self, syn: "Synthesizer", real: pd.DataFrame, every: int, patience: int, rows: int,
+                 stop: bool, seed: int):
+        self.syn, self.every, self.patience, self.stop = syn, every, patience, stop
+        self.rows, self.seed = rows, seed
+        self.real = real.sample(min(rows, len(real)), random_state=seed).reset_index(drop=True)
+        self.history: list[dict[str, float]] = []
+        self.best, self.best_step, self.best_state, self.bad = -1.0, 0, None, 0
+
+    def score(self) -> float:
+        from .metrics.fidelity import column_fidelity
+
+        syn = self.syn
+        syn._inference_body = None  # weights moved since the last call
+        g = torch.Generator().manual_seed(self.seed)
+        fake = syn._generate(syn._labels_for(self.rows, None, g), self.rows, g)
+        syn._inference_body = None
+        cols = column_fidelity(self.real, fake, syn.schema_)
+        return float(np.mean([c.score for c in cols]))
+
+    def on_step_end(self, trainer, step):
+        if step % self.every:
+            return
+        s = self.score()
+        self.history.append({"step": step, "column_shapes": s})
+        if s > self.best + 1e-4:
+            self.best, self.best_step, self.bad = s, step, 0
+            self.best_state = {k: v.detach().clone() for k, v in trainer.generator.state_dict().items()}
+        else:
+            self.bad += 1
+            if self.stop and self.bad >= self.patience:
+                trainer.stop_requested = True
+
+    def on_train_end(self, trainer):
+        if self.best_state is not None:
+            trainer.generator.load_state_dict(self.best_state)
+
+
 class Synthesizer:
     """Learn a table with a GAN and generate new rows.
 
@@ -183,6 +227,12 @@ class Synthesizer:
         trainer = Trainer(self.generator_, self.discriminator_, source, tc, callbacks=cbs, device=dev)
         self.trainer_ = trainer
         ckpt = Path(checkpoint) if checkpoint is not None else None
+        self.monitor_ = None
+        every = int(cfg["eval_every"]) or (max(50, steps // 40) if cfg["early_stopping"] else 0)
+        if every:
+            self.monitor_ = QualityMonitor(self, df, every, int(cfg["patience"]), int(cfg["quality_rows"]),
+                                           bool(cfg["early_stopping"]), int(cfg["seed"]) + 1)
+            cbs.append(self.monitor_)
         if ckpt is not None:
             cbs.append(Every(checkpoint_every, lambda tr, step: self._save_checkpoint(ckpt)))
             if resume and ckpt.exists():
@@ -396,7 +446,12 @@ class Synthesizer:
     def summary(self) -> dict[str, Any]:
         self._check_fitted()
         tr = self.trainer_
-        return {"steps": tr.step, "train_seconds": round(tr.train_seconds, 3),
+        mon = getattr(self, "monitor_", None)
+        quality = getattr(self, "quality_", None)
+        if mon is not None:
+            quality = {"best_step": mon.best_step, "best_column_shapes": round(mon.best, 4),
+                       "history": mon.history, "stopped_early": bool(tr.stop_requested)}
+        return {"steps": tr.step, "train_seconds": round(tr.train_seconds, 3), "quality": quality,
                 "fit_seconds": round(getattr(self, "fit_seconds_", float("nan")), 3),
                 "encoder_fit_seconds": round(getattr(self, "encoder_fit_seconds_", float("nan")), 3),
                 "n_rows": self.n_rows_, "encoded_width": self.encoder_.width}
@@ -442,6 +497,7 @@ class Synthesizer:
         self.trainer_ = _LoadedTrainer(int(tr.get("steps", 0)), float(tr.get("train_seconds", 0.0)),
                                        self.history_.to_dict("records"))
         self.fit_seconds_ = float(tr.get("fit_seconds", float("nan")))
+        self.quality_ = tr.get("quality")
         self.encoder_fit_seconds_ = float(tr.get("encoder_fit_seconds", float("nan")))
         self.n_rows_ = int(meta.get("n_rows", 0))
         self.fingerprint_ = meta.get("fingerprint")

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, shown
 from ..schema import CATEGORICAL, INTEGER, ORDINAL, ColumnSpec, Schema
 from .base import ColumnEncoder, Span
 from .categorical import GaussianIntervalEncoder, OneHotEncoder, OrdinalCodeEncoder
@@ -234,7 +234,7 @@ def _numeric_values(s: pd.Series, name: str) -> np.ndarray:
     if bad.any():
         example = s[bad].astype(str).iloc[0]
         raise DataError(f"column {name!r} is numeric but holds text such as {example!r}: clean it or declare "
-                        f"it with --categorical {name}")
+                        f"it with --categorical {shown(name)}")
     if np.isinf(v).any():
         raise DataError(f"column {name!r} contains infinite values: replace them with NaN or drop the column")
     return v
@@ -244,7 +244,7 @@ def _restore_numeric(v: np.ndarray, spec: ColumnSpec) -> pd.Series:
     v = np.clip(v, spec.min, spec.max)
     if spec.kind == INTEGER:
         v = np.rint(v)
-        if spec.dtype.startswith("float"):
+        if spec.dtype.startswith("float") and spec.has_missing:
             # an integer column read as float only because it has gaps: keep integers as integers
             return pd.Series(v).astype("Int64")
     return _cast(pd.Series(v), spec.dtype)

@@ -58,6 +58,13 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "device": "auto",
     "condition_balance": 0.0,  # 0: conditions as in the data; 1: uniform over labels
+    # quality monitoring: every eval_every steps, column shapes of quality_rows generated rows
+    # against as many real rows; the best generator is kept, and with early_stopping training
+    # stops after `patience` evaluations without improvement
+    "eval_every": 0,           # 0 = off (on whenever early_stopping is on)
+    "early_stopping": False,
+    "patience": 8,
+    "quality_rows": 2000,
 }
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -178,7 +185,7 @@ def _check(cfg: dict[str, Any]) -> None:
     for k in ("batch_size", "latent_dim", "pac", "n_critic", "lr_g", "lr_d", "gumbel_tau", "max_modes",
               "bgm_sample_size", "categorical_threshold", "steps", "epochs"):
         positive(k)
-    for k in ("min_steps", "pretrain_critic_steps"):
+    for k in ("min_steps", "pretrain_critic_steps", "eval_every", "patience", "quality_rows"):
         if not isinstance(cfg.get(k), int) or cfg[k] < 0:
             raise ConfigError(f"{k} must be a whole number >= 0, got {cfg.get(k)!r}")
     if cfg.get("steps") is None and cfg.get("epochs") is None:

@@ -36,8 +36,8 @@ def marginals(real: pd.DataFrame, synth: pd.DataFrame, schema, max_columns: int 
     for ax, spec in zip(axes.ravel(), cols):
         r, s = real[spec.name], synth[spec.name]
         if spec.is_numeric:
-            rv = pd.to_numeric(r, errors="coerce").dropna()
-            sv = pd.to_numeric(s, errors="coerce").dropna()
+            rv = pd.to_numeric(r, errors="coerce").dropna().astype(float)
+            sv = pd.to_numeric(s, errors="coerce").dropna().astype(float)
             lo, hi = np.nanpercentile(np.r_[rv, sv], [0.5, 99.5]) if len(rv) + len(sv) else (0, 1)
             bins = np.linspace(lo, hi if hi > lo else lo + 1, 40)
             ax.hist(rv.clip(lo, hi), bins=bins, density=True, alpha=0.55, color=REAL, label="real")
@@ -98,16 +98,16 @@ def pair_plot(real: pd.DataFrame, synth: pd.DataFrame, schema, max_columns: int 
     cols = [c.name for c in schema.columns if c.is_numeric][:max_columns]
     if len(cols) < 2:
         return None
-    r = real[cols].sample(min(n, len(real)), random_state=seed)
-    s = synth[cols].sample(min(n, len(synth)), random_state=seed)
+    r = real[cols].sample(min(n, len(real)), random_state=seed).apply(pd.to_numeric, errors="coerce").astype(float)
+    s = synth[cols].sample(min(n, len(synth)), random_state=seed).apply(pd.to_numeric, errors="coerce").astype(float)
     k = len(cols)
     fig, axes = plt.subplots(k, k, figsize=(2.4 * k, 2.4 * k), squeeze=False)
     for i, a in enumerate(cols):
         for j, b in enumerate(cols):
             ax = axes[i, j]
             if i == j:
-                ax.hist(r[a].dropna(), bins=30, alpha=0.5, color=REAL, density=True)
-                ax.hist(s[a].dropna(), bins=30, alpha=0.5, color=SYN, density=True)
+                ax.hist(r[a].dropna().astype(float), bins=30, alpha=0.5, color=REAL, density=True)
+                ax.hist(s[a].dropna().astype(float), bins=30, alpha=0.5, color=SYN, density=True)
             else:
                 ax.scatter(r[b], r[a], s=2, alpha=0.3, color=REAL)
                 ax.scatter(s[b], s[a], s=2, alpha=0.3, color=SYN)
