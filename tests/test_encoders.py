@@ -131,3 +131,10 @@ def test_table_round_trip_with_missing_values(numeric, categorical):
         assert back[c].astype(object).where(back[c].notna(), None).tolist() == \
             df[c].astype(object).where(df[c].notna(), None).tolist()
     assert back["flag"].dtype == bool
+
+
+def test_point_masses_respect_the_mode_budget():
+    v = np.array([4.0, 5.0, 2.0, 3.0, 0.0, 1.0] * 10)  # six values, each a point mass of 1/6
+    enc = ModeSpecificEncoder(max_modes=5).fit(v)
+    assert len(enc.means_) <= 5
+    np.testing.assert_allclose(enc.inverse_transform(enc.transform(v)), v, atol=1e-9)

@@ -102,9 +102,11 @@ class ModeSpecificEncoder(ColumnEncoder):
         v = np.asarray(values, dtype=float)
         uniq, counts = np.unique(v, return_counts=True)
         share = counts / len(v)
-        spikes = uniq[share >= self.spike_share] if self.spike_share < 1 else uniq[:0]
-        if len(uniq) <= 1:
-            spikes = uniq
+        big = np.argsort(-share, kind="stable")
+        big = big[share[big] >= self.spike_share] if self.spike_share < 1 else big[:0]
+        # point masses count against the mode budget; keep one mode for the other values if any
+        room = self.max_modes if len(big) == len(uniq) <= self.max_modes else self.max_modes - 1
+        spikes = np.sort(uniq[big[:room]]) if len(uniq) > 1 else uniq
         spike_w = share[np.isin(uniq, spikes)]
         rest = v[~np.isin(v, spikes)]
         means, stds, weights = list(spikes), [0.0] * len(spikes), list(spike_w)

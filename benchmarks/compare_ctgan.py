@@ -1,0 +1,206 @@
+"""ganforge against CTGAN, side by side, in one process tree: speed, memory and quality.
+
+    pip install -e ".[bench]"    # ctgan 0.12.1 (its rdt needs pandas < 3: use a separate venv)
+    python benchmarks/compare_ctgan.py [--datasets adult,pima,german,fraud] [--seeds 0,1,2]
+        [--ctgan-epochs 300] [--threads 2] [--out docs/benchmarks.md]
+
+Each (dataset, seed, system) runs in a child process of this one, with the same torch thread
+count, so that peak RSS is that of one system alone. Systems: CTGAN (its defaults, the given
+epochs), ganforge wcgan with the ``ctgan-like`` preset (the same architecture, batch and epochs:
+speed like for like) and ganforge wcgan with the ``default`` preset. Quality is measured with
+ganforge's evaluation suite on as many synthetic rows as training rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default")
+
+
+def split(name: str, data_dir: str | None):
+    from sklearn.model_selection import train_test_split
+
+    from ganforge import datasets
+
+    if name == "adult":
+        return datasets.load_adult(data_dir), datasets.load_adult(data_dir, split="test"), "income"
+    loaders = {"pima": (datasets.load_pima, "Outcome"), "german": (datasets.load_german, "class"),
+               "fraud": (datasets.load_credit_card_fraud, "Class")}
+    load, target = loaders[name]
+    df = load(data_dir)
+    train, test = train_test_split(df, test_size=0.25, stratify=df[target], random_state=0)
+    return train.reset_index(drop=True), test.reset_index(drop=True), target
+
+
+def child(args) -> None:
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from ganforge import evaluate
+    from ganforge.io import write_table
+    from ganforge.schema import infer_schema
+
+    train, test, target = split(args.dataset, args.data_dir)
+    schema = infer_schema(train, target=target)
+    out: dict = {"dataset": args.dataset, "seed": args.seed, "system": args.system, "rows": len(train)}
+    n_big = args.sample_rows
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.system == "ctgan":
+            from ctgan import CTGAN
+            from ctgan.data_transformer import DataTransformer
+
+            discrete = [c.name for c in schema.columns if not c.is_numeric]
+            t = time.perf_counter()
+            DataTransformer().fit(train, discrete)
+            out["transformer_s"] = time.perf_counter() - t
+            torch.manual_seed(args.seed)
+            np.random.seed(args.seed)
+            model = CTGAN(epochs=args.ctgan_epochs, enable_gpu=False)
+            t = time.perf_counter()
+            model.fit(train, discrete)
+            out["fit_s"] = time.perf_counter() - t
+            out["train_s"] = out["fit_s"] - out["transformer_s"]
+            out["train_rows_per_s"] = args.ctgan_epochs * (len(train) // 500) * 500 / max(out["train_s"], 1e-9)
+            sample = lambda n: model.sample(n)  # noqa: E731
+            t = time.perf_counter()
+            model.sample(n_big).to_parquet(Path(tmp) / "big.parquet")
+            out["parquet_rows_per_s"] = n_big / (time.perf_counter() - t)
+        else:
+            from ganforge import Synthesizer
+
+            preset = "ctgan-like" if args.system == "ganforge-ctgan-like" else "default"
+            kw = {"epochs": args.ctgan_epochs} if preset == "ctgan-like" else {}
+            syn = Synthesizer("wcgan", preset, seed=args.seed, device="cpu", **kw)
+            t = time.perf_counter()
+            syn.fit(train, target=target)
+            out["fit_s"] = time.perf_counter() - t
+            s = syn.summary()
+            out["transformer_s"] = s["encoder_fit_seconds"]
+            out["train_s"] = s["train_seconds"]
+            out["steps"] = s["steps"]
+            out["train_rows_per_s"] = s["steps"] * syn.config["batch_size"] / max(s["train_seconds"], 1e-9)
+            sample = lambda n: syn.sample(n, seed=args.seed + 1)  # noqa: E731
+            t = time.perf_counter()
+            write_table(syn.iter_sample(n_big, seed=args.seed + 2), Path(tmp) / "big.parquet")
+            out["parquet_rows_per_s"] = n_big / (time.perf_counter() - t)
+        t = time.perf_counter()
+        sample(n_big)
+        out["sample_rows_per_s"] = n_big / (time.perf_counter() - t)
+        synth = sample(len(train))
+    synth = synth[list(train.columns)]
+    res = evaluate(train, synth, test=test, target=target, schema=schema, seed=args.seed, tsne=False,
+                   utility_classifiers=("logistic_regression", "xgboost"))
+    util = res.utility
+    out.update({
+        "column_shapes": res.column_shapes, "pair_trends": res.pair_trends,
+        "pair_trends_sdmetrics": res.fidelity.pair_trends_sdmetrics, "detection_auc": res.detection.cv_auc,
+        "tstr_auc": util.mean("tstr"), "trtr_auc": util.mean("trtr"),
+        "dcr_closer_to_train": res.privacy.closer_to_train_share,
+        "dcr_baseline": res.privacy.closer_to_train_baseline,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    })
+    Path(args.json).write_text(json.dumps(out))
+
+
+COLUMNS = [("fit_s", "wall s", "{:.0f}"), ("transformer_s", "transformer s", "{:.1f}"),
+           ("train_rows_per_s", "train rows/s", "{:,.0f}"), ("sample_rows_per_s", "sample rows/s", "{:,.0f}"),
+           ("parquet_rows_per_s", "to Parquet rows/s", "{:,.0f}"), ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
+           ("column_shapes", "column shapes", "{:.3f}"), ("pair_trends", "pair trends", "{:.3f}"),
+           ("pair_trends_sdmetrics", "pair trends (SDMetrics)", "{:.3f}"), ("detection_auc", "detection AUC", "{:.3f}"),
+           ("tstr_auc", "TSTR AUC", "{:.3f}"), ("trtr_auc", "TRTR AUC", "{:.3f}"),
+           ("dcr_closer_to_train", "closer to train", "{:.3f}")]
+
+
+def table(results: list[dict], seeds: list[int]) -> list[str]:
+    import numpy as np
+
+    lines = ["| dataset | system | " + " | ".join(h for _, h, _ in COLUMNS) + " |",
+             "|---|---|" + "---:|" * len(COLUMNS)]
+    keys = sorted({(r["dataset"], r["system"]) for r in results}, key=lambda k: (k[0], SYSTEMS.index(k[1])))
+    for ds, system in keys:
+        rows = [r for r in results if r["dataset"] == ds and r["system"] == system]
+        cells = []
+        for key, _, fmt in COLUMNS:
+            v = np.array([r[key] for r in rows if key in r], float)
+            cell = fmt.format(v.mean()) if len(v) else ""
+            if len(v) > 1:
+                cell += " ± " + fmt.format(v.std())
+            cells.append(cell)
+        lines.append(f"| {ds} | {system} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", default="adult,pima,german,fraud")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--ctgan-epochs", type=int, default=300)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--sample-rows", type=int, default=200_000)
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--out", default="docs/benchmarks.md")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--dataset", help=argparse.SUPPRESS)
+    ap.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--system", help=argparse.SUPPRESS)
+    ap.add_argument("--json", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args)
+        return
+    seeds = [int(s) for s in args.seeds.split(",")]
+    results = []
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    with tempfile.TemporaryDirectory() as tmp:
+        for ds in args.datasets.split(","):
+            for seed in seeds:
+                for system in args.systems.split(","):
+                    js = Path(tmp) / f"{ds}-{seed}-{system}.json"
+                    cmd = [sys.executable, __file__, "--child", "--dataset", ds, "--seed", str(seed), "--system", system,
+                           "--json", str(js), "--threads", str(args.threads), "--ctgan-epochs", str(args.ctgan_epochs),
+                           "--sample-rows", str(args.sample_rows)] + (["--data-dir", args.data_dir] if args.data_dir else [])
+                    t = time.perf_counter()
+                    subprocess.run(cmd, check=True, env=env)
+                    r = json.loads(js.read_text())
+                    results.append(r)
+                    print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}),
+                          f"({time.perf_counter() - t:.0f} s)", flush=True)
+    import ctgan
+    import pandas
+    import torch
+
+    from ganforge import __version__
+
+    cmd = " ".join(["python benchmarks/compare_ctgan.py", f"--datasets {args.datasets}", f"--seeds {args.seeds}",
+                    f"--ctgan-epochs {args.ctgan_epochs}", f"--threads {args.threads}"])
+    lines = ["# ganforge against CTGAN", "", f"Command: `{cmd}`", "",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores, {args.threads} torch threads per run; "
+             f"Python {platform.python_version()}, torch {torch.__version__}, pandas {pandas.__version__}, "
+             f"ctgan {ctgan.__version__}, ganforge {__version__}.", "",
+             f"Mean ± standard deviation over seeds {args.seeds}. CTGAN and `ganforge-ctgan-like` train "
+             f"{args.ctgan_epochs} epochs; `ganforge-default` uses its preset's budget (30 epochs, at least "
+             f"1,000 steps). Sampling: {args.sample_rows:,} rows into memory and to Parquet. Quality on as many "
+             f"synthetic rows as training rows: adult.data / adult.test for Adult, stratified 75/25 splits "
+             f"(seed 0) for the others. TSTR / TRTR AUC: mean of logistic regression and XGBoost.", ""]
+    lines += table(results, seeds)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    Path(args.out).with_suffix(".json").write_text(json.dumps(results, indent=1))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
