@@ -48,7 +48,7 @@ def fit(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="gan, cgan, wgan or wcgan (default: wcgan "
                                                                      "with a --target or --condition-on, else wgan)."),
     target: Optional[str] = typer.Option(None, "--target", "-t", help="Label column (the condition of cgan/wcgan)."),
-    preset: str = typer.Option("default", "--preset", "-p", help="default, ctgan-like, pima-paper, ons-paper."),
+    preset: str = typer.Option("default", "--preset", "-p", help="default, ctgan-like, pima-paper, ons-paper, registry-paper."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Generator steps (overrides --epochs)."),
     epochs: Optional[float] = typer.Option(None, "--epochs", help="Passes over the data."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Rows per batch."),
@@ -244,6 +244,104 @@ def evaluate(
     for p in (html_out, json_out):
         if p is not None:
             print(f"wrote {p}")
+
+
+def _int_list(text: str | None, option: str) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(f"{option} {text!r}: expected whole numbers separated by commas, e.g. 0,100,200") from None
+
+
+@app.command(epilog="Example: ganforge study pima -o out/pima   |   ganforge study fraud --quick")
+def study(
+    name: str = typer.Argument(..., help="pima, german, fraud, adult, categorical (mnist: with the image models)."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Folder holding the dataset folders "
+                                                                     "(default: $GANFORGE_DATA or ../shared/datasets)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Results folder (default out/studies/NAME); "
+                                                                       "replaced only when the study finishes."),
+    quick: bool = typer.Option(False, "--quick", help="A small budget (a smoke run for tests, not a result)."),
+    seeds: Optional[str] = typer.Option(None, "--seeds", help="Seeds, e.g. 0,1,2 (default: the study's own)."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda (used by the adult study)."),
+):
+    """Reproduce one of the studies ganforge grew from: tables, figures and a results page."""
+    from .studies import run_study
+
+    if data_dir is not None and not data_dir.is_dir():
+        raise ConfigError(f"--data-dir {str(data_dir)!r} is not a folder")
+    t = time.perf_counter()
+    out = run_study(name, output, data_dir=data_dir, quick=quick, seeds=_int_list(seeds, "--seeds"), device=device)
+    print(f"study {name} done in {time.perf_counter() - t:.0f} s; results in {out}/README.md")
+
+
+@app.command(epilog="Example: ganforge augment fraud.csv --target Class --minority 1 --add 50,100,200 "
+                     "--base-minority 100 -o augment-out")
+def augment(
+    data: Path = typer.Argument(..., help="CSV or Parquet training table with a binary target."),
+    target: str = typer.Option(..., "--target", "-t", help="The binary label column."),
+    minority: str = typer.Option(..., "--minority", help="The label value to add rows of (the rare class)."),
+    add: str = typer.Option("50,100,200,400", "--add", help="Rows to add, comma separated (0 is always included)."),
+    test: Optional[Path] = typer.Option(None, "--test", help="Held-out rows (default: a stratified 30% of DATA)."),
+    base_minority: Optional[int] = typer.Option(None, "--base-minority",
+                                                help="Minority rows kept in the base set (default: half of them); "
+                                                     "the rest are the 'real' rows added."),
+    model: str = typer.Option("wcgan", "--model", "-m", help="gan, cgan, wgan or wcgan."),
+    preset: str = typer.Option("default", "--preset", "-p"),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Generator steps (default: the preset's budget)."),
+    seeds: str = typer.Option("0,1,2", "--seeds", help="Seeds: each redraws the base set, generator, classifier."),
+    output: Path = typer.Option(Path("augment-out"), "-o", "--output", help="Folder for the table and figure."),
+    sep: Optional[str] = typer.Option(None, "--sep", help="CSV separator (sniffed when omitted)."),
+):
+    """Does adding generated minority rows raise recall? Real rows, a trained and an untrained generator,
+    and SMOTE, side by side (XGBoost on held-out real rows)."""
+    from sklearn.model_selection import train_test_split
+
+    from . import io
+    from .augment import augmentation_experiment, plot
+    from .studies._common import StudyOutput
+
+    df = io.read_table(data, sep=sep)
+    if target not in df.columns:
+        raise ConfigError(f"--target {target!r} is not a column of {data}; columns: {', '.join(map(str, df.columns))}")
+    seeds_l = _int_list(seeds, "--seeds")
+    so = StudyOutput("augment", output, quick=False, seeds=seeds_l, title=f"Augmentation: {data.name}, "
+                     f"{target}={minority}", command="ganforge augment " + " ".join(sys.argv[2:]))
+    try:
+        if test is not None:
+            tr, te = df, io.read_table(test, sep=sep)
+        else:
+            y = df[target].astype(str)
+            if y.value_counts().min() < 2:
+                raise ConfigError(f"--target {target!r}: a class has fewer than 2 rows; pass --test")
+            tr, te = train_test_split(df, test_size=0.3, stratify=y, random_state=0)
+        res = augmentation_experiment(tr.reset_index(drop=True), te.reset_index(drop=True), target, minority,
+                                      _int_list(add, "--add"), base_minority=base_minority, model=model,
+                                      preset=preset, seeds=seeds_l, steps=steps,
+                                      on_progress=lambda s, src: print(f"seed {s}: {src} done", flush=True))
+        summ = res.summary()
+        so.section("Result", f"Base set: {res.n_base_majority} majority rows + {res.n_base_minority} "
+                   f"{target}={minority} rows; {res.n_pool} real minority rows left to add. Test: {res.n_test} "
+                   f"rows, {res.n_test_minority} of them minority. Generator: {model}/{preset}. "
+                   + " ".join(res.notes))
+        so.table(summ.round(4), csv_name="summary")
+        res.scores.to_csv(so.tmp / "per_seed.csv", index=False)
+        so.figure(plot(res, f"{target}={minority}: rows added"), "recall", "Recall, precision, F1 vs rows added")
+        so.results = {"summary": summ.to_dict("records")}
+        out = so.finish()
+    except BaseException:
+        so.abort()
+        raise
+    from rich.table import Table
+
+    t = Table(title=f"{target}={minority}: recall / precision / F1 on held-out rows (mean of {len(seeds_l)} seeds)")
+    for h in ("source", "added", "recall", "precision", "F1"):
+        t.add_column(h)
+    for r in summ.itertuples():
+        t.add_row(r.source, str(r.added), f"{r.recall:.3f}", f"{r.precision:.3f}", f"{r.f1:.3f}")
+    _console().print(t)
+    print(f"wrote {out}/README.md, {out}/recall.png")
 
 
 @app.command(epilog="Example: ganforge demo -o demo-out")

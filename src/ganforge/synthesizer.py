@@ -210,7 +210,8 @@ class Synthesizer:
         codes, self.condition_ = self._condition_codes(df, X)
         n_labels = len(self.condition_["categories"]) if self.condition_ else 0
         self._build_networks(n_labels)
-        steps = cfg["steps"] or max(math.ceil(cfg["epochs"] * len(df) / cfg["batch_size"]), cfg["min_steps"])
+        steps = cfg["steps"] if cfg["steps"] is not None else max(
+            math.ceil(cfg["epochs"] * len(df) / cfg["batch_size"]), cfg["min_steps"])
         tc = TrainConfig(loss=cfg["loss"], steps=steps, batch_size=cfg["batch_size"], n_critic=cfg["n_critic"],
                          gp_lambda=cfg["gp_lambda"], lr_g=cfg["lr_g"], lr_d=cfg["lr_d"], betas=tuple(cfg["betas"]),
                          weight_decay_g=cfg["weight_decay_g"], weight_decay_d=cfg["weight_decay_d"],

@@ -111,6 +111,27 @@ PRESETS: dict[str, dict[str, Any]] = {
         "pretrain_critic_steps": 100,
         "steps": 5000,
     },
+    # The categorical cancer-registry project (after Camino et al. 2018, multi-categorical GAN):
+    # a generator of three dense layers with batch normalisation and ReLU, one Gumbel-softmax head
+    # per variable, a discriminator of one hidden layer. The plan gives no widths, latent size,
+    # temperature or learning rate; these are ours (docs/studies/categorical.md).
+    "registry-paper": {
+        "numeric_encoding": "minmax",
+        "categorical_encoding": "onehot",
+        "ordinal_encoding": "onehot",
+        "categorical_activation": "gumbel",
+        "gumbel_tau": 0.5,
+        "latent_dim": 64,
+        "generator_layers": _dense([128, 128, 128], "relu", batchnorm=True),
+        "discriminator_layers": _dense([128], "leaky_relu"),
+        "batch_size": 128,
+        "lr_g": 5e-4,
+        "lr_d": 5e-4,
+        "betas": [0.5, 0.9],
+        "weight_decay_g": 0.0,
+        "epochs": 60,
+        "min_steps": 1500,
+    },
     # CTGAN's architecture and batch (for like-for-like speed comparisons).
     "ctgan-like": {
         "latent_dim": 128,
@@ -183,8 +204,11 @@ def _check(cfg: dict[str, Any]) -> None:
             raise ConfigError(f"{key} must be a positive number, got {v!r}")
 
     for k in ("batch_size", "latent_dim", "pac", "n_critic", "lr_g", "lr_d", "gumbel_tau", "max_modes",
-              "bgm_sample_size", "categorical_threshold", "steps", "epochs"):
+              "bgm_sample_size", "categorical_threshold", "epochs"):
         positive(k)
+    steps = cfg.get("steps")
+    if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 0):
+        raise ConfigError(f"steps must be a whole number >= 0 (0 = an untrained baseline), got {steps!r}")
     for k in ("min_steps", "pretrain_critic_steps", "eval_every", "patience", "quality_rows"):
         if not isinstance(cfg.get(k), int) or cfg[k] < 0:
             raise ConfigError(f"{k} must be a whole number >= 0, got {cfg.get(k)!r}")
