@@ -132,8 +132,12 @@ def test_study_output_refuses_a_foreign_folder(tmp_path):
 
 
 def test_cli_study_errors(capsys):
-    assert main(["study", "mnist"]) == 2
-    assert "image models" in capsys.readouterr().err
+    assert main(["study", "mnist", "--keep-fraction", "2"]) == 2
+    assert "--keep-fraction" in capsys.readouterr().err
+    assert main(["study", "mnist", "--models", "cwgan,dcgan"]) == 2
+    assert "dcgan" in capsys.readouterr().err
+    assert main(["study", "pima", "--keep", "3"]) == 2
+    assert "only the mnist study" in capsys.readouterr().err
     assert main(["study", "nope"]) == 2
     assert "choose one of" in capsys.readouterr().err
     assert main(["study", "pima", "--seeds", "a,b"]) == 2
@@ -187,3 +191,32 @@ def test_zero_steps_is_an_untrained_baseline():
     assert list(rows.columns) == list(df.columns) and len(rows) == 50
     with pytest.raises(ConfigError, match="steps"):
         Synthesizer("wgan", "default", steps=-1)
+
+
+@pytest.fixture(scope="module")
+def mnist(tmp_path_factory):
+    require_shared("mnist", "t10k-images-idx3-ubyte.gz")
+    return run_study("mnist", tmp_path_factory.mktemp("s") / "mnist", data_dir=SHARED, quick=True)
+
+
+def test_mnist_study_tables_figures_and_sanity(mnist):
+    data = _results(mnist)
+    res = data["results"]
+    assert res["options"]["keep"] == 54 and res["options"]["train_images"] == 7000
+    runs = pd.DataFrame(res["runs"])
+    assert set(runs.method) == {"balanced real (ceiling)", "imbalanced (baseline)", "cwgan", "wgan", "progan",
+                                "crop/rotate"}
+    assert set(runs[runs.method == "crop/rotate"].added) == {100, 1000}
+    base = runs[runs.method == "imbalanced (baseline)"].iloc[0]
+    ceiling = runs[runs.method == "balanced real (ceiling)"].iloc[0]
+    # with 54 fives of ~6,400 images, the baseline misses most test fives; the full split does not
+    assert ceiling.recall > base.recall + 0.2
+    assert runs.train_images.max() == 7000 - 624 + 54 + 1000
+    # image quality: real held-out fives are the closest set and almost all classified as fives
+    q = pd.DataFrame(res["image_quality"]).set_index("images")
+    ref = q.loc["real 5s not kept (reference)"]
+    assert ref.share_as_intended > 0.7  # after one epoch of the quick budget (chance: 0.1)
+    assert ref.frechet < q.loc["cwgan"].frechet  # a 30-step generator is far from real fives
+    assert {"generated_grids", "confusion_matrices", "classifier_curves", "vae_latent",
+            "recall_vs_added"} <= set(data["figures"])
+    assert "crop/rotate" in (mnist / "README.md").read_text()

@@ -7,7 +7,7 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["Synthesizer", "evaluate", "Schema", "infer_schema", "GanforgeError", "__version__"]
+__all__ = ["Synthesizer", "ImageSynthesizer", "evaluate", "Schema", "infer_schema", "GanforgeError", "__version__"]
 
 
 def __getattr__(name):
@@ -16,6 +16,10 @@ def __getattr__(name):
         from .synthesizer import Synthesizer
 
         return Synthesizer
+    if name == "ImageSynthesizer":
+        from .images import ImageSynthesizer
+
+        return ImageSynthesizer
     if name == "evaluate":
         from .evaluation import evaluate
 

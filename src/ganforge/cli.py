@@ -177,6 +177,9 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     from . import modelfile
 
     _, meta = modelfile.load(model_path, kind="model")
+    if meta.get("data") == "images":
+        _info_images(model_path, meta, as_json)
+        return
     if as_json:
         m = dict(meta)
         m.get("training", {}).pop("history", None)
@@ -209,6 +212,134 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
             rng += f", ... ({len(c['categories'])})"
         t.add_row(c["name"], c["kind"], c["dtype"], f"{c['missing_rate']:.1%}", rng)
     con.print(t)
+
+
+def _info_images(model_path: Path, meta: dict, as_json: bool) -> None:
+    m = {k: v for k, v in meta.items() if k != "history"}
+    if as_json:
+        print(json.dumps(m, indent=2))
+        return
+    con = _console()
+    cfg = meta["config"]
+    hist = meta.get("history") or {}
+    steps = hist.get("step", [None])[-1] if hist.get("step") else None
+    con.print(f"[bold]{model_path}[/bold]: image model {meta['model']}, preset {meta['preset']}, "
+              f"ganforge {meta.get('ganforge_version')}")
+    con.print(f"images {' x '.join(map(str, meta['shape']))} ({meta['dtype']}, values {meta['value_range'][0]:g} .. "
+              f"{meta['value_range'][1]:g}); trained on {meta['n_images']} images in {meta.get('fit_seconds', 0):.0f} s"
+              + (f", {steps} steps" if steps else "") + f"; seed {cfg['seed']}")
+    con.print(f"labels: {meta['classes'] if meta['classes'] is not None else 'none (unconditional)'}")
+
+
+def _load_images(path: Optional[Path]):
+    """Images (and labels) from a .npz (arrays ``images`` and optionally ``labels``) or .npy file;
+    with no path, scikit-learn's 8x8 digits."""
+    import numpy as np
+
+    if path is None:
+        from sklearn.datasets import load_digits
+
+        d = load_digits()
+        return d.images, d.target, "scikit-learn 8x8 digits"
+    if not path.exists():
+        raise ConfigError(f"image file not found: {path}")
+    try:
+        if path.suffix == ".npy":
+            return np.load(path, allow_pickle=False), None, str(path)
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                keys = list(z.keys())
+                key = next((k for k in ("images", "x", "X") if k in keys), None)
+                if key is None:
+                    raise ConfigError(f"{path}: no array named 'images' in it (found: {', '.join(keys) or 'none'})")
+                lab = next((z[k] for k in ("labels", "y") if k in keys), None)
+                return z[key], lab, str(path)
+    except (ValueError, OSError) as exc:
+        raise ConfigError(f"cannot read images from {path}: {str(exc).splitlines()[0]} "
+                          f"(expected a .npz or .npy file saved by numpy, without pickled objects)") from None
+    raise ConfigError(f"{path}: image data must be a .npz (arrays 'images' and 'labels') or a .npy file")
+
+
+@app.command("fit-images", epilog="Example: ganforge fit-images digits.npz --model cwgan --steps 2000 -o digits.gfm")
+def fit_images(
+    data: Optional[Path] = typer.Argument(None, help=".npz with arrays 'images' (n, h, w) or (n, c, h, w) and "
+                                                     "'labels', or .npy images (default: scikit-learn's 8x8 digits)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Model file to write."),
+    model: str = typer.Option("cwgan", "--model", "-m", help="cwgan, wgan, progan or vae."),
+    preset: str = typer.Option("default", "--preset", "-p", help="default or quick."),
+    label: Optional[str] = typer.Option(None, "--label", help="wgan/progan/vae: learn only the images of this label."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Generator steps."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+):
+    """Learn a set of images (with labels for the conditional model)."""
+    from . import modelfile
+    from .images import ImageSynthesizer
+
+    modelfile.check_writable(output, "model")
+    images, labels, name = _load_images(data)
+    over = {"seed": seed, "device": device}
+    if steps is not None:
+        over["steps"] = steps
+    syn = ImageSynthesizer(model, preset, **over)
+    lab = None
+    if label is not None:
+        if labels is None:
+            raise ConfigError(f"--label {label}: {name} has no labels")
+        lab = type(labels.flat[0].item())(label) if labels.dtype.kind in "iuf" else label
+    syn.fit(images, labels, label=lab, quiet=False)
+    syn.save(output)
+    print(f"learned {syn.n_images_} images of {name} in {syn.fit_seconds_:.1f} s; model written to {output}")
+
+
+@app.command("sample-images", epilog="Example: ganforge sample-images digits.gfm -n 64 --label 5 -o fives.png")
+def sample_images(
+    model_path: Path = typer.Argument(..., metavar="MODEL", help="Model file written by `ganforge fit-images`."),
+    n: int = typer.Option(..., "-n", help="Number of images."),
+    output: Path = typer.Option(..., "-o", "--output", help=".npz (arrays images, labels) or .png (a grid)."),
+    label: Optional[str] = typer.Option(None, "--label", help="Label of the images (conditional models)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+):
+    """Generate images from a saved image model (written atomically)."""
+    import numpy as np
+
+    from . import modelfile
+    from .images import ImageSynthesizer
+
+    if output.suffix not in (".npz", ".png"):
+        raise ConfigError(f"-o {output}: write a .npz or a .png file")
+    if n < 0:
+        raise ConfigError("-n must be at least 0")
+    modelfile.check_writable(output, "output")
+    syn = ImageSynthesizer.load(model_path, device=device)
+    lab = label
+    if label is not None and syn.classes_ and not isinstance(syn.classes_[0], str):
+        try:
+            lab = type(syn.classes_[0])(label)
+        except ValueError:
+            pass
+    imgs, labels = syn.sample(n, label=lab, seed=seed, return_labels=True)
+    if output.suffix == ".npz":
+        def write_npz(tmp):
+            with open(tmp, "wb") as fh:  # a file object: numpy would append .npz to a temp name
+                np.savez_compressed(fh, images=imgs, labels=labels.astype(str) if labels.dtype == object else labels)
+
+        modelfile.atomic_write(output, write_npz)
+    else:
+        from .studies._common import plt
+        from .studies.mnist import _grid
+
+        lo, hi = syn.value_range_
+        flat = (imgs.astype(float) - lo) / (hi - lo)
+        flat = flat if flat.ndim == 3 else flat.mean(1)
+        pyplot = plt()
+        ncol = min(10, max(1, n))
+        fig, ax = pyplot.subplots(figsize=(ncol * 0.8, max(1, -(-n // ncol)) * 0.8))
+        _grid(ax, flat, ncol=ncol)
+        modelfile.atomic_write(output, lambda tmp: fig.savefig(tmp, format="png", dpi=80, bbox_inches="tight"))
+        pyplot.close(fig)
+    print(f"wrote {n} images to {output}")
 
 
 @app.command(epilog="Example: ganforge evaluate --real adult_train.csv --test adult_test.csv --synthetic syn.csv "
@@ -257,14 +388,20 @@ def _int_list(text: str | None, option: str) -> list[int] | None:
 
 @app.command(epilog="Example: ganforge study pima -o out/pima   |   ganforge study fraud --quick")
 def study(
-    name: str = typer.Argument(..., help="pima, german, fraud, adult, categorical (mnist: with the image models)."),
+    name: str = typer.Argument(..., help="pima, german, fraud, adult, categorical or mnist."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Folder holding the dataset folders "
                                                                      "(default: $GANFORGE_DATA or ../shared/datasets)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Results folder (default out/studies/NAME); "
                                                                        "replaced only when the study finishes."),
     quick: bool = typer.Option(False, "--quick", help="A small budget (a smoke run for tests, not a result)."),
     seeds: Optional[str] = typer.Option(None, "--seeds", help="Seeds, e.g. 0,1,2 (default: the study's own)."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda (used by the adult study)."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda (adult and mnist studies)."),
+    minority: Optional[int] = typer.Option(None, "--minority", help="mnist: the digit made rare (default 5)."),
+    keep: Optional[int] = typer.Option(None, "--keep", help="mnist: images of that digit kept (default 54)."),
+    keep_fraction: Optional[float] = typer.Option(None, "--keep-fraction",
+                                                  help="mnist: or the fraction kept, e.g. 0.01."),
+    add: Optional[str] = typer.Option(None, "--add", help="mnist: images added, e.g. 100,1000,2000,4500."),
+    models: Optional[str] = typer.Option(None, "--models", help="mnist: generators, e.g. cwgan,wgan,progan."),
 ):
     """Reproduce one of the studies ganforge grew from: tables, figures and a results page."""
     from .studies import run_study
@@ -272,7 +409,9 @@ def study(
     if data_dir is not None and not data_dir.is_dir():
         raise ConfigError(f"--data-dir {str(data_dir)!r} is not a folder")
     t = time.perf_counter()
-    out = run_study(name, output, data_dir=data_dir, quick=quick, seeds=_int_list(seeds, "--seeds"), device=device)
+    out = run_study(name, output, data_dir=data_dir, quick=quick, seeds=_int_list(seeds, "--seeds"), device=device,
+                    minority=minority, keep=keep, keep_fraction=keep_fraction, add=_int_list(add, "--add"),
+                    models=[m.strip() for m in models.split(",") if m.strip()] if models else None)
     print(f"study {name} done in {time.perf_counter() - t:.0f} s; results in {out}/README.md")
 
 

@@ -472,6 +472,9 @@ class Synthesizer:
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> "Synthesizer":
         tensors, meta = modelfile.load(path, kind="model")
+        if meta.get("data") == "images":
+            raise ModelFileError(f"{path} is an image model: load it with ganforge.ImageSynthesizer.load "
+                                 f"(command line: ganforge sample-images)")
         try:
             self = cls(meta["model"], meta["preset"], **{k: v for k, v in meta["config"].items()
                                                          if k not in ("model", "preset", "loss", "conditional")})

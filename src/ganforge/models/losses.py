@@ -30,7 +30,8 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, cond: torch
     """
     pac = critic.pac
     n = real.shape[0] // pac
-    alpha = torch.rand(n, 1, 1, device=real.device, dtype=real.dtype).expand(n, pac, 1).reshape(-1, 1)
+    alpha = torch.rand(n, 1, 1, device=real.device, dtype=real.dtype).expand(n, pac, 1)
+    alpha = alpha.reshape((-1,) + (1,) * (real.dim() - 1))  # one weight per row or per image
     x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     score = critic(x_hat, cond)
     (grad,) = torch.autograd.grad(score.sum(), x_hat, create_graph=True)
