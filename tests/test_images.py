@@ -171,3 +171,29 @@ def test_minority_figures():
     p = np.array([5, 5, 1, 1, 1, 5, 2, 2])
     f = minority_figures(y, p, 5)
     assert f["recall"] == 0.5 and f["precision"] == pytest.approx(2 / 3) and f["accuracy"] == 0.625
+
+
+def test_stage_fractions_are_checked():
+    with pytest.raises(ConfigError, match="stage_fractions"):
+        ImageSynthesizer("progan", "quick", stage_fractions=[0.5, 0.5])
+    with pytest.raises(ConfigError, match="stage_fractions"):
+        ImageSynthesizer("progan", "quick", stage_fractions=[0, 0, 0])
+
+
+def test_labels_as_numpy_scalars_strings_and_arrays(cwgan):
+    a = cwgan.sample(4, label=np.int64(7), seed=0)
+    assert np.array_equal(a, cwgan.sample(4, label="7", seed=0))
+    imgs, labels = cwgan.sample(3, label=np.array([1, 2, 3]), seed=0, return_labels=True)
+    assert labels.tolist() == [1, 2, 3]
+    one = ImageSynthesizer("wgan", "quick", steps=2, device="cpu").fit(X[:60], Y[:60], label=3)
+    one.sample(2, label=np.int64(3))
+    _, lab = one.sample(2, return_labels=True)
+    assert lab.tolist() == [3, 3]
+
+
+def test_a_failed_fit_leaves_the_model_unfitted():
+    syn = ImageSynthesizer("wgan", "quick", steps=2, device="cpu").fit(X[:60])
+    with pytest.raises(DataError):
+        syn.fit(np.zeros((5, 6, 6)))
+    with pytest.raises(ConfigError, match="not fitted"):
+        syn.sample(2)

@@ -286,7 +286,10 @@ def fit_images(
     if label is not None:
         if labels is None:
             raise ConfigError(f"--label {label}: {name} has no labels")
-        lab = type(labels.flat[0].item())(label) if labels.dtype.kind in "iuf" else label
+        try:
+            lab = type(labels.flat[0].item())(label) if labels.dtype.kind in "iuf" else label
+        except ValueError:
+            raise ConfigError(f"--label {label!r}: the labels of {name} are numbers; give one of them") from None
     syn.fit(images, labels, label=lab, quiet=False)
     syn.save(output)
     print(f"learned {syn.n_images_} images of {name} in {syn.fit_seconds_:.1f} s; model written to {output}")
@@ -323,7 +326,8 @@ def sample_images(
     if output.suffix == ".npz":
         def write_npz(tmp):
             with open(tmp, "wb") as fh:  # a file object: numpy would append .npz to a temp name
-                np.savez_compressed(fh, images=imgs, labels=labels.astype(str) if labels.dtype == object else labels)
+                arrays = {"images": imgs} if labels is None else {"images": imgs, "labels": labels}
+                np.savez_compressed(fh, **arrays)
 
         modelfile.atomic_write(output, write_npz)
     else:

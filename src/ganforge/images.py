@@ -62,7 +62,7 @@ class _ImageSource:
             idx = torch.multinomial(self.weights, batch_size, replacement=True, generator=self.g)
             cond = torch.nn.functional.one_hot(self.codes[idx], self.n_classes).to(self.X.dtype)
         x = self.X[idx]
-        if self.level < LEVELS - 1:
+        if self.level < LEVELS - 1 or self.alpha < 1.0:
             x = resize_to_level(x, self.level, self.alpha)
         return x, cond
 
@@ -137,6 +137,11 @@ class ImageSynthesizer:
             raise ConfigError(f"steps must be 0 or more, got {cfg['steps']}")
         if int(cfg["batch_size"]) < 2:
             raise ConfigError(f"batch_size must be at least 2, got {cfg['batch_size']}")
+        fr = cfg["stage_fractions"]
+        if (not isinstance(fr, (list, tuple)) or len(fr) != LEVELS or any(float(f) < 0 for f in fr)
+                or float(fr[-1]) <= 0):
+            raise ConfigError(f"stage_fractions: give {LEVELS} non-negative shares of the steps for the base, 2x and "
+                              f"full resolution (the last above 0), e.g. [0.2, 0.3, 0.5]; got {fr}")
         self.model, self.preset, self.config = model, preset, cfg
         self.spec = IMAGE_MODELS[model]
 
@@ -146,6 +151,7 @@ class ImageSynthesizer:
         """Learn ``images``. ``labels`` (one per image) condition the ``cwgan`` model; for the
         unconditional models ``label`` picks the one class to learn."""
         t0 = time.perf_counter()
+        self._fitted = False
         arr, squeeze = as_image_array(images)
         lab = None
         if labels is not None:
@@ -197,6 +203,7 @@ class ImageSynthesizer:
             self._fit_gan(X, None if codes is None else torch.as_tensor(codes, device=self.device_), seed,
                           quiet, callbacks)
         self.fit_seconds_ = time.perf_counter() - t0
+        self._fitted = True
         return self
 
     def _to_unit(self, arr: np.ndarray) -> np.ndarray:
@@ -258,12 +265,15 @@ class ImageSynthesizer:
 
     # --- sampling -----------------------------------------------------------------------
     def _check_fitted(self) -> None:
-        if not hasattr(self, "shape_"):
+        if not getattr(self, "_fitted", False):
             raise ConfigError("this ImageSynthesizer is not fitted: call fit(images, labels) or load a model file")
 
     def _label_codes(self, n: int, label: Any, g: torch.Generator) -> torch.Tensor | None:
+        if label is not None and np.ndim(label) == 0 and hasattr(label, "item"):
+            label = label.item()  # numpy or torch scalar
         if not self.spec["conditional"]:
-            if label is not None and (self.classes_ is None or label not in self.classes_):
+            if label is not None and (np.ndim(label) > 0 or self.classes_ is None
+                                      or str(label) != str(self.classes_[0])):
                 trained = f"only class {self.classes_[0]!r}" if self.classes_ else "images without labels"
                 raise ConfigError(f"the {self.model} model learned {trained}; it cannot generate label {label!r} "
                                   f"(use the cwgan model to choose among classes)")
@@ -271,7 +281,7 @@ class ImageSynthesizer:
         k = len(self.classes_)
         if label is None:
             return torch.randint(k, (n,), device=self.device_, generator=g)
-        labels = label if isinstance(label, (list, tuple, np.ndarray)) else None
+        labels = np.asarray(label).tolist() if np.ndim(label) > 0 else None
         if labels is not None:
             if len(labels) != n:
                 raise ConfigError(f"label: give one label or {n} labels, got {len(labels)}")
@@ -280,7 +290,7 @@ class ImageSynthesizer:
 
     def _code(self, value: Any) -> int:
         for i, c in enumerate(self.classes_):
-            if c == value or str(c) == str(value):
+            if str(c) == str(value):
                 return i
         raise ConfigError(f"label {value!r} was not seen in training; known labels: {_few(self.classes_)}")
 
@@ -310,14 +320,10 @@ class ImageSynthesizer:
             parts.append(x.float().cpu().numpy())
         out = self._from_unit(np.concatenate(parts) if parts else np.zeros((0, *self.shape_), np.float32))
         if return_labels:
-            if codes is None:
-                lab = np.full(n, self.classes_[0] if self.classes_ else None, dtype=object)
-            else:
-                lab = np.asarray(self.classes_, dtype=object)[codes.cpu().numpy()]
-                try:
-                    lab = lab.astype(np.asarray(self.classes_).dtype)
-                except (TypeError, ValueError):
-                    pass
+            if not self.classes_:
+                return out, None
+            classes = np.asarray(self.classes_)
+            lab = classes[np.zeros(n, dtype=np.int64) if codes is None else codes.cpu().numpy()]
             return out, lab
         return out
 
@@ -325,7 +331,9 @@ class ImageSynthesizer:
         lo, hi = self.value_range_
         x = (x + 1.0) / 2.0 * (hi - lo) + lo
         dt = np.dtype(self.dtype_)
-        if np.issubdtype(dt, np.integer):
+        if dt == bool:
+            x = x >= (lo + hi) / 2
+        elif np.issubdtype(dt, np.integer):
             x = np.rint(x).clip(lo, hi)
         x = x.astype(dt)
         return x[:, 0] if self.squeeze_ else x
@@ -378,7 +386,10 @@ class ImageSynthesizer:
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> "ImageSynthesizer":
+        dev = _resolve_device(device)  # a wrong device is the caller's option, not a file error
         tensors, meta = modelfile.load(path, kind="model")
+        if not isinstance(meta, dict):
+            raise ModelFileError(f"{path}: its metadata is corrupted")
         if meta.get("data") != DATA_KIND:
             raise ModelFileError(f"{path} is a table model: load it with ganforge.Synthesizer.load")
         try:
@@ -393,13 +404,14 @@ class ImageSynthesizer:
             self.classes_ = meta["classes"]
             self.n_images_ = int(meta["n_images"])
             self.fit_seconds_ = float(meta.get("fit_seconds", float("nan")))
-            self.device_ = _resolve_device(device)
+            self.device_ = dev
             self._build()
             for name, m in self._modules().items():
                 m.load_state_dict(modelfile.with_prefix(tensors, name))
                 m.eval()
             self.history_ = pd.DataFrame(meta.get("history") or {})
-        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            self._fitted = True
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
             if isinstance(exc, (DataError, ConfigError)):
                 raise ModelFileError(f"{path}: {exc}") from None
             raise ModelFileError(f"{path}: the image model file is inconsistent ({type(exc).__name__}: {exc})") from None

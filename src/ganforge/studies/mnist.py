@@ -38,6 +38,8 @@ DEFAULT_ADD = [100, 1000, 2000, 4500]
 #: (about 0.13 s per step for the WGAN-GPs with one critic step, less for the progressive one)
 STEPS = {"cwgan": 1500, "wgan": 1000, "progan": 1200}
 QUICK_STEPS = 30
+#: images per set for the Frechet distance (its estimate depends on the set size: compare equal sizes)
+QUALITY_N = 500
 
 
 def _split(images: np.ndarray, labels: np.ndarray):
@@ -116,8 +118,9 @@ def run(out, data_dir=None, quick: bool = False, seeds: list[int] | None = None,
         max(2, round(opt["keep_fraction"] * n_min)) if opt["keep_fraction"] is not None else 54)
     if keep_n >= n_min:
         raise ConfigError(f"--keep {keep_n}: the training split has only {n_min} images of digit {m}; keep fewer")
-    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                       ("cpu" if device == "auto" else device))
+    from ..images import _resolve_device
+
+    dev = _resolve_device(device)
     gan_preset = "quick" if quick else "default"
     epochs = 1 if quick else 5
     so = StudyOutput("mnist", out, quick=quick, seeds=seeds,
@@ -165,8 +168,8 @@ def run(out, data_dir=None, quick: bool = False, seeds: list[int] | None = None,
                                   ref_feat, seed=s)
                 quality.append({"images": name, "seed": s, **q.to_dict()})
 
-            held_out = Xtr_all[torch.as_tensor(np.setdiff1d(min_pos, kept), device=dev)]
-            judge(f"real {m}s not kept (reference)", held_out)
+            held_out = Xtr_all[torch.as_tensor(np.setdiff1d(min_pos, kept), device=dev)][:QUALITY_N]
+            judge(f"real {m}s not kept (reference; seen by the feature network)", held_out)
             judge(f"the {keep_n} kept real {m}s", Xkept)
 
             biggest = max(opt["add"])
@@ -191,7 +194,7 @@ def run(out, data_dir=None, quick: bool = False, seeds: list[int] | None = None,
                 grids["crop/rotate"] = candidates["crop/rotate"][:40].cpu().numpy()
                 grids[f"kept real {m}s"] = Xkept[:40].cpu().numpy()
             for cname, imgs in candidates.items():
-                judge(cname, imgs[:1000])
+                judge(cname, imgs[:QUALITY_N])
                 for n_add in opt["add"]:
                     Xa = torch.cat([Xim, imgs[:n_add]])
                     ya = torch.cat([yim, torch.full((n_add,), m, device=dev, dtype=yim.dtype)])
@@ -307,7 +310,9 @@ def _write(so, res, qual, timing, curves, preds, grids, gan_hist, vae_plot, yte,
         f"Features and probabilities from the CNN trained on the balanced 7,000 (the ceiling classifier of the "
         f"same seed); the Frechet distance is to the features of the {int((yte == m).sum())} test {m}s; "
         f"diversity is the mean pairwise feature distance relative to those test images (1 = as varied, "
-        f"below 1 = repetitive). Generated sets: 1,000 images each. No Inception network is downloaded, so "
+        f"below 1 = repetitive). Each set: {QUALITY_N} images (at most as many as were generated), except the "
+        f"{keep_n} kept real {m}s, whose distance is inflated by their small number (fewer images than the 64 "
+        f"features). The real {m}s were training images of the feature network, which flatters them. No Inception network is downloaded, so "
         f"these distances are not comparable with published FID values."))
     so.results["image_quality_summary"] = qsum
     so.table(pd.DataFrame(qsum), "Quality of each image source", csv_name="image_quality")
