@@ -197,3 +197,52 @@ def test_a_failed_fit_leaves_the_model_unfitted():
         syn.fit(np.zeros((5, 6, 6)))
     with pytest.raises(ConfigError, match="not fitted"):
         syn.sample(2)
+
+
+def test_crafted_or_damaged_image_model_files_are_refused(cwgan, tmp_path):
+    import pickle
+
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            import os
+
+            return (os.system, (f"touch {marker}",))
+
+    (tmp_path / "evil.gfm").write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(ModelFileError):
+        ImageSynthesizer.load(tmp_path / "evil.gfm")
+    data = cwgan.save(tmp_path / "ok.gfm").read_bytes()
+    (tmp_path / "cut.gfm").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="corrupted|truncated"):
+        ImageSynthesizer.load(tmp_path / "cut.gfm")
+    assert not marker.exists()
+    with pytest.raises(ConfigError, match="no CUDA GPU|unknown device"):
+        ImageSynthesizer.load(tmp_path / "ok.gfm", device="cuda" if not torch.cuda.is_available() else "tpu")
+
+
+def test_cli_fit_sample_info_images(tmp_path, capsys):
+    from ganforge.cli import main
+
+    model = tmp_path / "digits.gfm"
+    assert main(["fit-images", "-o", str(model), "--preset", "quick", "--steps", "20", "--device", "cpu"]) == 0
+    assert "8x8 digits" in capsys.readouterr().out
+    assert main(["sample-images", str(model), "-n", "12", "--label", "3", "-o", str(tmp_path / "g.png")]) == 0
+    assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["sample-images", str(model), "-n", "12", "--label", "3", "-o", str(tmp_path / "g.npz")]) == 0
+    with np.load(tmp_path / "g.npz") as z:
+        assert z["images"].shape == (12, 8, 8) and set(z["labels"]) == {3}
+    assert main(["info", str(model)]) == 0
+    out = capsys.readouterr().out  # rich wraps long lines: look for words, not a phrase
+    assert "cwgan" in out and "labels: [0, 1, 2" in out
+    # bad input: one line, exit 2, nothing written
+    assert main(["sample-images", str(model), "-n", "5", "--label", "12", "-o", str(tmp_path / "bad.npz")]) == 2
+    assert "not seen in training" in capsys.readouterr().err and not (tmp_path / "bad.npz").exists()
+    assert main(["fit-images", str(tmp_path / "none.npz"), "-o", str(tmp_path / "m2.gfm")]) == 2
+    assert "not found" in capsys.readouterr().err
+    (tmp_path / "flat.npy").write_bytes(b"not numpy")
+    assert main(["fit-images", str(tmp_path / "flat.npy"), "-o", str(tmp_path / "m3.gfm")]) == 2
+    assert "cannot read images" in capsys.readouterr().err
+    assert main(["sample", str(model), "-n", "5", "-o", str(tmp_path / "t.csv")]) == 2
+    assert "sample-images" in capsys.readouterr().err
