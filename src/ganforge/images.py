@@ -24,20 +24,10 @@ from .errors import ConfigError, DataError, ModelFileError
 from .models.images import (IMAGE_MODELS, IMAGE_PRESETS, LEVELS, VAE, ImageCritic, ImageGenerator,
                             progressive_schedule, resize_to_level, set_level)
 from .schema import jsonable
+from .synthesizer import _resolve_device
 from .training import Callback, ProgressBar, TrainConfig, Trainer
 
 DATA_KIND = "images"
-
-
-def _resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"device {name!r} asked for, but no CUDA GPU is available: use device='cpu'")
-    try:
-        return torch.device(name)
-    except RuntimeError:
-        raise ConfigError(f"unknown device {name!r}: use auto, cpu or cuda") from None
 
 
 class _ImageSource:
