@@ -11,6 +11,7 @@ import pytest
 from conftest import SMALL
 from ganforge import Synthesizer, evaluate
 from ganforge.metrics.detection import detection
+from ganforge.metrics.membership import membership_inference
 from ganforge.metrics.privacy import privacy
 from ganforge.metrics.utility import utility
 from ganforge.report import write_report
@@ -67,6 +68,32 @@ def test_copies_of_train_rows_are_flagged(data):
     assert q.closer_to_train_baseline == pytest.approx(3000 / 4500)
 
 
+def test_membership_attacks_catch_a_memorising_generator_and_not_a_fresh_sample(data):
+    train, test, fresh = data
+    schema = infer_schema(train, target="label")
+    ok = membership_inference(train, test, fresh, schema)
+    for attack in (ok.distance, ok.density):
+        assert abs(attack.auc - 0.5) < 0.05 and not attack.at_risk, attack
+    # a generator that memorised 50 training rows: it emits them again with a little noise
+    few = train.head(50)
+    rng = np.random.default_rng(0)
+    copies = few.sample(2000, replace=True, random_state=0).reset_index(drop=True)
+    copies["income"] = (copies["income"] * rng.normal(1, 0.01, len(copies))).round(0)
+    leak = membership_inference(few, test, copies, schema)
+    assert leak.n_members == 50
+    for attack in (leak.distance, leak.density):
+        assert attack.auc > 0.9 and attack.at_risk and attack.tpr_at_fpr_10 > 0.6, attack
+    assert "leaks" in leak.distance.verdict() and "chance" in ok.distance.verdict()
+
+
+def test_membership_needs_held_out_rows(data):
+    train, _, fresh = data
+    schema = infer_schema(train, target="label")
+    assert membership_inference(train, train.head(5), fresh, schema) is None
+    result = evaluate(train, fresh, target="label", tsne=False, utility_classifiers=("logistic_regression",))
+    assert result.membership is None  # no held-out table: a split of the training rows is no test
+
+
 @pytest.fixture(scope="module")
 def report(data, tmp_path_factory):
     train, test, _ = data
@@ -83,7 +110,12 @@ def test_report_json_holds_every_section(report):
     result, out = report
     js = json.loads((out / "r.json").read_text())
     assert set(js["summary"]) >= {"column_shapes", "pair_trends", "detection_auc", "tstr_trtr_auc_ratio",
-                                  "exact_copy_share", "closer_to_train_share", "fooled_discriminator"}
+                                  "exact_copy_share", "closer_to_train_share", "fooled_discriminator",
+                                  "membership_distance_auc", "membership_density_auc"}
+    mem = js["membership"]
+    assert mem["n_members"] == mem["n_non_members"] == 750 and mem["n_reference"] == 750
+    for attack in ("distance", "density"):  # a small GAN on 3,000 rows does not leak its members
+        assert 0.4 < mem[attack]["auc"] < 0.6 and isinstance(mem[attack]["verdict"], str)
     assert js["summary"]["column_shapes"]["value"] == pytest.approx(result.column_shapes)
     d = js["discriminator"]
     assert d["n"] == 100 and 0 <= d["fooled"] <= 100
@@ -98,6 +130,7 @@ def test_report_html_embeds_all_pictures(report):
     for key in ("marginals", "associations", "pair_plot", "pca", "tsne", "distances", "losses"):
         assert f'alt="{key}" src="data:image/png;base64,' in html, key
     assert "http://" not in html and "https://" not in html  # self-contained
+    assert "Membership inference" in html and "kNN ratio" in html
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")

@@ -21,6 +21,7 @@ import pandas as pd
 from .errors import DataError
 from .metrics.detection import DetectionResult, DiscriminatorResult, detection, discriminator_verdicts
 from .metrics.fidelity import FidelityResult, fidelity
+from .metrics.membership import MembershipResult, membership_inference
 from .metrics.privacy import PrivacyResult, closest_real_rows, privacy
 from .metrics.projection import Projection, projections
 from .metrics.utility import UtilityResult, utility
@@ -42,6 +43,7 @@ class EvaluationResult:
     detection: DetectionResult | None = None
     utility: UtilityResult | None = None
     privacy: PrivacyResult | None = None
+    membership: MembershipResult | None = None
     discriminator: DiscriminatorResult | None = None
     fooled_inspection: dict[str, Any] | None = None
     projections: list[Projection] = field(default_factory=list)
@@ -98,6 +100,11 @@ class EvaluationResult:
                                ("synthetic rows sit closer to training rows than to unseen rows: possible "
                                 "memorisation" if mem else "no sign of memorisation")
                                + f" (expected without memorisation: {p.closer_to_train_baseline:.2f})", not mem))
+        if self.membership:
+            for name in ("distance", "density"):
+                a = getattr(self.membership, name)
+                out.append(Verdict(f"membership_{name}_auc", a.auc,
+                                   f"{name} membership-inference attack: {a.verdict()}", not a.at_risk))
         if self.discriminator:
             d = self.discriminator
             out.append(Verdict("fooled_discriminator", d.fooled_share,
@@ -139,6 +146,10 @@ class EvaluationResult:
                          "tstr_trtr_ratio_accuracy": self.utility.ratio("accuracy")} if self.utility else None),
             "privacy": ({k: v for k, v in plain(self.privacy).items() if k not in ("closest",)}
                         | {"closest": plain(self.privacy.closest)} if self.privacy else None),
+            "membership": (plain(self.membership) | {
+                a: plain(getattr(self.membership, a)) | {"at_risk": getattr(self.membership, a).at_risk,
+                                                         "verdict": getattr(self.membership, a).verdict()}
+                for a in ("distance", "density")} if self.membership else None),
             "discriminator": plain(self.discriminator) if self.discriminator else None,
             "fooled_inspection": plain(self.fooled_inspection) if self.fooled_inspection else None,
             "projections": [{"method": p.method, "explained": p.explained} for p in self.projections],
@@ -185,7 +196,9 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame | N
         cut = int(0.7 * len(real))
         train, test = real.iloc[idx[:cut]].reset_index(drop=True), real.iloc[idx[cut:]].reset_index(drop=True)
         timings["test_split"] = 0.3
+        held_out_split = True
     else:
+        held_out_split = False
         train, test = real, _check_columns("test", test, schema)
 
     t = time.perf_counter()
@@ -203,6 +216,12 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame | N
     t = time.perf_counter()
     priv = privacy(train, test, synthetic, schema, seed=seed)
     timings["privacy"] = time.perf_counter() - t
+    member = None
+    if not held_out_split:
+        # the attacks need rows the generator never saw; a split of the training table has none
+        t = time.perf_counter()
+        member = membership_inference(train, test, synthetic, schema, seed=seed)
+        timings["membership"] = time.perf_counter() - t
 
     disc = inspection = None
     groups = None
@@ -228,7 +247,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame | N
     proj = projections(real, synthetic, schema, seed=seed, groups=groups, tsne=tsne)
     timings["projections"] = time.perf_counter() - t
     history = syn.history_ if syn is not None and len(getattr(syn, "history_", [])) else None
-    return EvaluationResult(schema, fid, det, util, priv, disc, inspection, proj, history, target, timings,
+    return EvaluationResult(schema, fid, det, util, priv, member, disc, inspection, proj, history, target, timings,
                             n_train=len(train), n_test=len(test), real=real, synthetic=synthetic)
 
 

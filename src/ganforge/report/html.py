@@ -57,6 +57,13 @@ Credit-fraud study protocol (train on half the real rows + as many synthetic, te
 <p>Distance to closest record (scaled numerics + one-hot) of {{ priv.n_synthetic }} synthetic rows: median {{ '%.3f' % priv.dcr_train_median }} to train ({{ '%.3f' % priv.dcr_test_median }} to test), 5th percentile {{ '%.3f' % priv.dcr_train_p5 }};
 exact copies of train rows {{ '%.2f%%' % (100 * priv.exact_copy_share) }}; share closer to train than to test <b>{{ '%.3f' % priv.closer_to_train_share }}</b> (expected without memorisation: {{ '%.3f' % priv.closer_to_train_baseline }}, the train share of train + test; 0.5 for sets of equal size).
 Distances to train vs to test (equal-size sets): Mann-Whitney U p = {{ '%.3g' % priv.mann_whitney_p }}, Wilcoxon signed-rank p = {{ '%.3g' % priv.wilcoxon_p }}, Kruskal-Wallis p = {{ '%.3g' % priv.kruskal_p }} (a small p with a share above 0.5 suggests memorisation).</p>
+<h3>Membership inference</h3>
+{% if mem %}<p>An attacker holding the synthetic table scores {{ mem.n_members }} training rows and {{ mem.n_non_members }} held-out rows (AUC 0.5 = guessing, 1.0 = every member found).
+<i>distance</i>: closer to a synthetic row means member; <i>density</i>: synthetic density over the density of {{ mem.n_reference }} other held-out rows (kNN ratio, k = {{ mem.k }}, a DOMIAS variant).</p>
+<table><tr><th class="l">attack</th><th>AUC</th><th>p (one-sided)</th><th>TPR at FPR 0.1</th><th class="l">verdict</th></tr>
+{% for name in ['distance', 'density'] %}{% set a = mem[name] %}<tr><td class="l">{{ name }}</td><td class="{{ 'bad' if a.at_risk else 'good' }}">{{ '%.3f' % a.auc }}</td><td>{{ '%.3g' % a.p_value }}</td><td>{{ '%.3f' % a.tpr_at_fpr_10 }}</td><td class="l">{{ a.verdict() }}</td></tr>
+{% endfor %}</table>
+{% else %}<p>Not measured: the attacks need real rows the generator never saw. Pass the held-out rows with <code>--test</code> (or <code>test=</code>), at least 20 of them.</p>{% endif %}
 {% if 'distances' in figs %}<img alt="distances" src="data:image/png;base64,{{ figs['distances'] }}">{% endif %}
 {% if closest %}<h3>The closest synthetic rows and their closest real rows</h3><table><tr>{% for k in closest[0] %}<th class="l">{{ k }}</th>{% endfor %}</tr>
 {% for r in closest %}<tr>{% for v in r.values() %}<td class="l">{{ v }}</td>{% endfor %}</tr>{% endfor %}</table>{% endif %}
@@ -92,7 +99,7 @@ def render_html(result: Any) -> str:
         n_synth=len(result.synthetic) if result.synthetic is not None else "?", target=result.target,
         verdicts=result.verdicts(), fid=result.fidelity, det=det, importance=importance,
         disc=result.discriminator, insp=result.fooled_inspection, util=result.utility,
-        ratio=result.utility.ratio("roc_auc") if result.utility else {}, priv=result.privacy, closest=closest,
+        ratio=result.utility.ratio("roc_auc") if result.utility else {}, priv=result.privacy, mem=result.membership, closest=closest,
         figs=figs, timings=result.timings)
 
 
