@@ -192,7 +192,7 @@ class Synthesizer:
             numeric=cfg["numeric_encoding"], categorical=cfg["categorical_encoding"],
             ordinal=cfg["ordinal_encoding"], categorical_activation=cfg["categorical_activation"],
             gumbel_tau=cfg["gumbel_tau"], max_modes=cfg["max_modes"], bgm_sample_size=cfg["bgm_sample_size"],
-            seed=cfg["seed"])
+            max_categories=cfg.get("max_categories", 200), seed=cfg["seed"])
         self.encoder_ = TableEncoder(feat_schema, options).fit(df)
         X = self.encoder_.transform(df)
         self.encoder_fit_seconds_ = time.perf_counter() - t0
@@ -261,6 +261,11 @@ class Synthesizer:
             name = "cluster"
         else:
             spec = self.schema_[arg]
+            limit = self.config.get("max_categories", 200)
+            if len(spec.categories) > limit:
+                raise DataError(f"condition column {arg!r} has {len(spec.categories)} values; a condition can have "
+                                f"at most max_categories={limit}: condition on another column, or raise the "
+                                f"limit with --set max_categories={len(spec.categories)}")
             cats = list(spec.categories) + ([None] if spec.has_missing else [])
             values = df[arg].astype(object)
             codes = pd.Categorical(values, categories=[c for c in cats if c is not None]).codes.astype(np.int64)
@@ -358,7 +363,10 @@ class Synthesizer:
         for i in range(0, n, step):
             x = z[i:i + step] if cond is None else torch.cat([z[i:i + step], cond[i:i + step]], dim=1)
             out[i:i + step] = head(body(x), generator=dg, hard=True).float().cpu().numpy()
-        df = self.encoder_.inverse_transform(out)
+        rng = None
+        if self.encoder_.has_rare_buckets:  # values behind rare codes come from this sample's seed
+            rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=g)))
+        df = self.encoder_.inverse_transform(out, rng)
         if codes is not None and self.condition_["kind"] == "column":
             col = self.condition_["column"]
             df[col] = values_from_codes(codes.numpy(), self.condition_["categories"], self.schema_[col])

@@ -20,6 +20,9 @@ from .base import ColumnEncoder, Span
 from .categorical import GaussianIntervalEncoder, OneHotEncoder, OrdinalCodeEncoder
 from .numeric import MinMaxEncoder, ModeSpecificEncoder, StandardEncoder
 
+#: the placeholder a bucketed column's rare code stands for (never a decoded value)
+RARE = "<ganforge:rare>"
+
 NUMERIC_METHODS = ("mode_specific", "minmax", "minmax01", "standard")
 CATEGORICAL_METHODS = ("onehot", "gaussian_interval", "ordinal")
 
@@ -34,6 +37,9 @@ class EncodingOptions:
     gumbel_tau: float = 0.2
     max_modes: int = 10
     bgm_sample_size: int = 5000
+    #: a categorical column with more values keeps its max_categories - 1 most frequent ones and
+    #: one "rare" code; generated rare codes become values drawn from the rare values' frequencies
+    max_categories: int = 200
     seed: int = 0
 
     def __post_init__(self):
@@ -54,6 +60,15 @@ class ColumnCodec:
     indicator: ColumnEncoder | None = None
     fill: float | None = None
     categories: list[Any] = field(default_factory=list)  # codes -> values; None stands for missing
+    #: rare bucket of a high-cardinality column: indices into spec.categories that keep a code of
+    #: their own (``keep``), those sharing the rare code, and the rare values' counts in the data
+    keep: list[int] | None = None
+    rare: list[int] | None = None
+    rare_counts: list[int] | None = None
+
+    @property
+    def rare_code(self) -> int | None:
+        return None if self.keep is None else len(self.keep)
 
     @property
     def spans(self) -> list[Span]:
@@ -112,14 +127,28 @@ class TableEncoder:
                 self.codecs_.append(ColumnCodec(spec, enc, ind, fill))
             else:
                 cats = list(spec.categories or [])
+                codec = ColumnCodec(spec, None, categories=cats)
+                if spec.kind != ORDINAL and len(cats) > self.options.max_categories:
+                    self._bucket(codec, s)
                 if spec.has_missing:
-                    cats = cats + [None]
+                    codec.categories = codec.categories + [None]
                 method = self.options.ordinal if spec.kind == ORDINAL else self.options.categorical
-                enc = self._choice_encoder(method, len(cats))
-                codec = ColumnCodec(spec, enc, categories=cats)
+                codec.encoder = enc = self._choice_encoder(method, len(codec.categories))
                 enc.fit(self._codes(codec, s))
                 self.codecs_.append(codec)
         return self
+
+    def _bucket(self, codec: ColumnCodec, s: pd.Series) -> None:
+        """Keep the most frequent max_categories - 1 values, put the rest in one rare code."""
+        full = np.asarray(pd.Categorical(s.astype(object), categories=codec.categories).codes)
+        counts = np.bincount(full[full >= 0], minlength=len(codec.categories))
+        order = np.argsort(-counts, kind="stable")
+        k = self.options.max_categories - 1
+        codec.keep = sorted(int(i) for i in order[:k])
+        rare = np.sort(order[k:])
+        codec.rare = rare.tolist()
+        codec.rare_counts = counts[rare].tolist()
+        codec.categories = [codec.categories[i] for i in codec.keep] + [RARE]
 
     # --- layout -------------------------------------------------------------------------
     @property
@@ -144,10 +173,16 @@ class TableEncoder:
             raise DataError(f"column(s) {', '.join(map(repr, missing))} are in the schema but not in the table")
 
     def _codes(self, codec: ColumnCodec, s: pd.Series) -> np.ndarray:
-        known = [c for c in codec.categories if c is not None]
         values = s.astype(object)
-        cat = pd.Categorical(values, categories=known)
-        codes = np.asarray(cat.codes, dtype=int)
+        if codec.keep is not None:
+            full = np.asarray(pd.Categorical(values, categories=codec.spec.categories).codes, dtype=int)
+            remap = np.full(len(codec.spec.categories) + 1, -1, dtype=int)  # the last entry: unknown (-1)
+            remap[codec.keep] = np.arange(len(codec.keep))
+            remap[codec.rare] = codec.rare_code
+            codes = remap[full]
+        else:
+            known = [c for c in codec.categories if c is not None]
+            codes = np.asarray(pd.Categorical(values, categories=known).codes, dtype=int)
         isna = pd.isna(values).to_numpy()
         unknown = (codes < 0) & ~isna
         if unknown.any():
@@ -175,7 +210,12 @@ class TableEncoder:
                 blocks.append(codec.encoder.transform(self._codes(codec, s), rng))
         return np.concatenate(blocks, axis=1).astype(np.float32) if blocks else np.zeros((len(df), 0), np.float32)
 
-    def inverse_transform(self, matrix: np.ndarray) -> pd.DataFrame:
+    @property
+    def has_rare_buckets(self) -> bool:
+        return any(c.keep is not None for c in self.codecs_)
+
+    def inverse_transform(self, matrix: np.ndarray, rng: np.random.Generator | None = None) -> pd.DataFrame:
+        """Decode a matrix. ``rng`` draws the values behind rare codes (default: seeded by the options)."""
         matrix = np.asarray(matrix)  # float32 stays float32: a float64 copy cost more than the decoding
         if matrix.ndim != 2 or matrix.shape[1] != self.width:
             raise DataError(f"expected a matrix with {self.width} columns, got shape {matrix.shape}")
@@ -192,7 +232,12 @@ class TableEncoder:
                 out[codec.spec.name] = _restore_numeric(v, codec.spec)
             else:
                 codes = codec.encoder.inverse_transform(block)
-                out[codec.spec.name] = _restore_categorical(codes, codec)
+                if codec.keep is not None:
+                    if rng is None:
+                        rng = np.random.default_rng(self.options.seed)
+                    out[codec.spec.name] = _restore_bucketed(codes, codec, rng)
+                else:
+                    out[codec.spec.name] = _restore_categorical(codes, codec)
             start += codec.width
         return pd.DataFrame(out, index=pd.RangeIndex(len(matrix)))
 
@@ -207,6 +252,7 @@ class TableEncoder:
                     "indicator": c.indicator.get_state() if c.indicator else None,
                     "fill": c.fill,
                     "categories": c.categories,
+                    **({"keep": c.keep, "rare": c.rare, "rare_counts": c.rare_counts} if c.keep is not None else {}),
                 }
                 for c in self.codecs_
             ],
@@ -222,6 +268,7 @@ class TableEncoder:
                 ColumnEncoder.from_state(c["indicator"]) if c["indicator"] else None,
                 c["fill"],
                 list(c["categories"]),
+                c.get("keep"), c.get("rare"), c.get("rare_counts"),
             )
             for c in state["codecs"]
         ]
@@ -252,6 +299,21 @@ def _restore_numeric(v: np.ndarray, spec: ColumnSpec) -> pd.Series:
 
 def _restore_categorical(codes: np.ndarray, codec: ColumnCodec) -> pd.Series:
     return values_from_codes(codes, codec.categories, codec.spec)
+
+
+def _restore_bucketed(codes: np.ndarray, codec: ColumnCodec, rng: np.random.Generator) -> pd.Series:
+    """Codes of a bucketed column back to values: a rare code becomes a rare value drawn with the
+    values' frequencies in the training data."""
+    n_full = len(codec.spec.categories)
+    lookup = np.full(len(codec.categories), n_full, dtype=np.int64)  # n_full: missing
+    lookup[: len(codec.keep)] = codec.keep
+    full = lookup[codes]
+    is_rare = codes == codec.rare_code
+    if is_rare.any():
+        p = np.asarray(codec.rare_counts, dtype=float)
+        p = p / p.sum() if p.sum() > 0 else np.full(len(p), 1 / len(p))
+        full[is_rare] = np.asarray(codec.rare)[rng.choice(len(p), int(is_rare.sum()), p=p)]
+    return values_from_codes(full, list(codec.spec.categories) + [None], codec.spec)
 
 
 def values_from_codes(codes: np.ndarray, categories: list[Any], spec: ColumnSpec) -> pd.Series:

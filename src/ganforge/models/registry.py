@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "gumbel_tau": 0.2,
     "max_modes": 10,
     "bgm_sample_size": 5000,
+    "max_categories": 200,
     "categorical_threshold": 10,
     # networks
     "latent_dim": 128,
@@ -206,6 +207,9 @@ def _check(cfg: dict[str, Any]) -> None:
     for k in ("batch_size", "latent_dim", "pac", "n_critic", "lr_g", "lr_d", "gumbel_tau", "max_modes",
               "bgm_sample_size", "categorical_threshold", "epochs"):
         positive(k)
+    mc = cfg.get("max_categories")
+    if mc is not None and (not isinstance(mc, int) or isinstance(mc, bool) or mc < 2):
+        raise ConfigError(f"max_categories must be a whole number >= 2, got {mc!r}")
     steps = cfg.get("steps")
     if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 0):
         raise ConfigError(f"steps must be a whole number >= 0 (0 = an untrained baseline), got {steps!r}")
