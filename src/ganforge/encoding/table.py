@@ -197,18 +197,33 @@ class TableEncoder:
     def transform(self, df: pd.DataFrame, seed: int | None = None) -> np.ndarray:
         self._check_columns(df)
         rng = np.random.default_rng(self.options.seed if seed is None else seed)
-        blocks = []
+        # one float32 matrix filled column block by column block: no float64 copy of the whole
+        # table and no concatenation (the peak is the matrix plus one column's block)
+        out = np.empty((len(df), self.width), dtype=np.float32)
+        start = 0
+
+        def put(block):
+            nonlocal start
+            out[:, start:start + block.shape[1]] = block
+            start += block.shape[1]
+
         for codec in self.codecs_:
             s = df[codec.spec.name]
             if codec.spec.is_numeric:
                 v = _numeric_values(s, codec.spec.name)
                 isna = np.isnan(v)
-                blocks.append(codec.encoder.transform(np.where(isna, codec.fill, v), rng))
+                put(codec.encoder.transform(np.where(isna, codec.fill, v), rng))
                 if codec.indicator is not None:
-                    blocks.append(codec.indicator.transform(isna.astype(int)))
+                    put(codec.indicator.transform(isna.astype(int)))
+            elif isinstance(codec.encoder, OneHotEncoder) and codec.encoder.activation != "tanh":
+                codes = self._codes(codec, s)  # one-hot written in place: a wide block costs nothing extra
+                block = out[:, start:start + codec.encoder.width]
+                block.fill(0.0)
+                block[np.arange(len(codes)), codes] = 1.0
+                start += codec.encoder.width
             else:
-                blocks.append(codec.encoder.transform(self._codes(codec, s), rng))
-        return np.concatenate(blocks, axis=1).astype(np.float32) if blocks else np.zeros((len(df), 0), np.float32)
+                put(codec.encoder.transform(self._codes(codec, s), rng))
+        return out
 
     @property
     def has_rare_buckets(self) -> bool:
