@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,7 @@ def one_line_error(code, out, err, *words):
     ("a\n1\n2\n3\n", ["single column"]),
     ("a,b\n,1\n,2\n,3\n", ["'a' has no values"]),
     ("a,b\n" + "".join(f"{i},{i}\n" for i in range(20)) + "oops,3\n", ["'a' mixes numbers and text"]),
+    ("a,b,a\n" + "".join(f"{i},{i},{i}\n" for i in range(20)), ["duplicate column names 'a'"]),
 ])
 def test_bad_csv_gives_one_line_error_and_no_output(tmp_path, capsys, content, words):
     data = tmp_path / "bad.csv"
@@ -100,6 +102,12 @@ def test_unknown_option_value(csv_file, tmp_path, capsys):
 
 def test_unwritable_output_fails_before_training(csv_file, tmp_path, capsys):
     one_line_error(*run(["fit", csv_file, "-o", tmp_path / "missing" / "m.gfm", *FAST], capsys), "does not exist")
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux's /proc, which nobody can write to")
+def test_read_only_output_fails_before_training(csv_file, capsys):
+    one_line_error(*run(["fit", csv_file, "-o", "/proc/m.gfm", "--steps", 100000, "-q"], capsys),
+                   "cannot write model to /proc")
 
 
 def test_unseen_condition_value(model_file, tmp_path, capsys):

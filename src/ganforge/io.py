@@ -31,6 +31,24 @@ def _sniff_sep(path: Path) -> str:
         return ","
 
 
+def _check_header(p: Path, sep: str) -> None:
+    """pandas renames a repeated header name (a, a.1) silently; a user should rename it knowingly."""
+    import csv
+
+    if len(sep) != 1:  # a regular-expression separator: the csv module cannot split the header
+        return
+    with open(p, encoding="utf-8", errors="replace", newline="") as f:
+        names = next(csv.reader(f, delimiter=sep, skipinitialspace=True), [])
+    seen, dup = set(), []
+    for n in names:
+        if n in seen and n not in dup:
+            dup.append(n)
+        seen.add(n)
+    if dup:
+        raise DataError(f"{p} has duplicate column names {', '.join(map(repr, dup))}: rename them so that "
+                        f"each column is unique")
+
+
 def read_table(path: str | Path, sep: str | None = None, na_values: list[str] | None = None,
                header: bool = True) -> pd.DataFrame:
     """Read a CSV (delimiter sniffed unless ``sep`` is given) or a Parquet file."""
@@ -59,6 +77,8 @@ def read_table(path: str | Path, sep: str | None = None, na_values: list[str] | 
                             f"pass --sep if the file uses another separator") from None
         if not header:
             df.columns = [f"col{i}" for i in range(df.shape[1])]
+        else:
+            _check_header(p, sep)
     if len(df) == 0:
         raise DataError(f"{p} has a header but no rows: give at least a few rows of data")
     if df.shape[1] == 1:
