@@ -76,6 +76,11 @@ def fit(
                                         "improving (then --steps/--epochs is an upper bound)."),
     eval_every: Optional[int] = typer.Option(None, "--eval-every", help="Steps between quality scores "
                                                                           "(default with --early-stopping: steps/40)."),
+    dp_epsilon: Optional[float] = typer.Option(None, "--dp-epsilon", help="Train with differential privacy "
+                                               "(DP-SGD on the discriminator) to this epsilon; needs --schema "
+                                               "with the bounds and categories. See docs/privacy.md."),
+    dp_delta: Optional[float] = typer.Option(None, "--dp-delta", help="The delta of (epsilon, delta)-DP "
+                                             "(default 1/(10 n))."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Any preset option, KEY=VALUE (repeatable)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
@@ -91,7 +96,8 @@ def fit(
     if early_stopping:
         overrides["early_stopping"] = True
     for k, v in (("steps", steps), ("epochs", epochs), ("batch_size", batch_size), ("lr_g", lr), ("lr_d", lr),
-                 ("categorical_threshold", categorical_threshold), ("eval_every", eval_every)):
+                 ("categorical_threshold", categorical_threshold), ("eval_every", eval_every),
+                 ("dp_epsilon", dp_epsilon), ("dp_delta", dp_delta)):
         if v is not None:
             overrides[k] = v
     overrides.update(seed=seed, device=device)
@@ -112,6 +118,9 @@ def fit(
     s = syn.summary()
     print(f"saved {output}: {model}/{preset}, {s['steps']} steps on {s['n_rows']} rows in {s['fit_seconds']:.1f} s "
           f"(encoder {s['encoder_fit_seconds']:.1f} s)")
+    if s.get("dp"):
+        print(f"differential privacy: epsilon {s['dp']['epsilon_spent']:.3f} spent (target {s['dp']['epsilon']:g}, "
+              f"delta {s['dp']['delta']:.2g})")
     if s.get("quality"):
         q = s["quality"]
         print(f"best column shapes {q['best_column_shapes']:.3f} at step {q['best_step']} (weights kept)"
@@ -197,12 +206,20 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     if cond:
         con.print(f"condition: {cond['column']} ({cond['kind']}), values {cond['categories'][:10]}")
     quality = tr.get("quality")
+    dp = meta.get("dp")
+    if dp:
+        con.print(f"differential privacy: epsilon {dp['epsilon_spent']:.3f} spent of {dp['epsilon']:g} (delta "
+                  f"{dp['delta']:.2g}) in {dp['critic_steps']} discriminator steps; noise multiplier "
+                  f"{dp['noise_multiplier']:.3f}, clip {dp['max_grad_norm']:g}, sample rate {dp['sample_rate']:.4f}; "
+                  f"{dp['accountant']}")
     if quality:
         con.print(f"quality monitor: best column shapes {quality['best_column_shapes']:.3f} at step "
                   f"{quality['best_step']}" + (" (stopped early)" if quality.get("stopped_early") else ""))
     hist = tr.get("history") or {}
     if hist.get("g_loss"):
-        con.print(f"final losses: G {hist['g_loss'][-1]:.4f}, D {hist['d_loss'][-1]:.4f}")
+        d_last = hist["d_loss"][-1]
+        con.print(f"final losses: G {hist['g_loss'][-1]:.4f}, D "
+                  + ("not recorded (private)" if d_last is None or d_last != d_last else f"{d_last:.4f}"))
     t = Table(title="columns")
     for h in ("column", "kind", "dtype", "missing", "range / categories"):
         t.add_column(h)

@@ -178,7 +178,11 @@ class Synthesizer:
         """
         t_start = time.perf_counter()
         cfg = self.config
+        user_schema = schema is not None
         schema, df = self._prepare(data, target, condition_on, categorical, ordinal, numeric, drop, schema)
+        self.dp_ = None
+        if cfg.get("dp_epsilon") is not None:
+            self._check_private(user_schema)
         if checkpoint is not None:
             modelfile.check_writable(checkpoint, "checkpoint")
         self.device_ = _resolve_device(cfg["device"])
@@ -192,7 +196,8 @@ class Synthesizer:
             numeric=cfg["numeric_encoding"], categorical=cfg["categorical_encoding"],
             ordinal=cfg["ordinal_encoding"], categorical_activation=cfg["categorical_activation"],
             gumbel_tau=cfg["gumbel_tau"], max_modes=cfg["max_modes"], bgm_sample_size=cfg["bgm_sample_size"],
-            max_categories=cfg.get("max_categories", 200), seed=cfg["seed"])
+            max_categories=cfg.get("max_categories", 200), bounds_from_schema=cfg.get("dp_epsilon") is not None,
+            seed=cfg["seed"])
         self.encoder_ = TableEncoder(feat_schema, options).fit(df)
         X = self.encoder_.transform(df)
         self.encoder_fit_seconds_ = time.perf_counter() - t0
@@ -208,27 +213,64 @@ class Synthesizer:
         self.fit_seconds_ = time.perf_counter() - t_start
         return self
 
+    def _check_private(self, user_schema: bool) -> None:
+        """Differential privacy: refuse what would read the data outside DP-SGD, switch the rest."""
+        cfg = self.config
+        if not user_schema:
+            raise DataError("--dp-epsilon needs --schema FILE: numeric bounds and category sets inferred from the "
+                            "data would leak it; write them from public knowledge (a schema saved with "
+                            "--save-schema from public or made-up rows, then edited)")
+        if self._cond and self._cond[0] == "kmeans":
+            raise ConfigError("--condition-on kmeans clusters the private rows; with --dp-epsilon condition on a "
+                              "column or on nothing")
+        if cfg["early_stopping"] or cfg["eval_every"]:
+            raise ConfigError("early stopping scores generated rows against the private rows; with --dp-epsilon "
+                              "give a fixed --steps or --epochs")
+        # what the encoders and networks may do under DP (recorded in the saved config)
+        if cfg["numeric_encoding"] not in ("minmax", "minmax01"):
+            cfg["numeric_encoding"] = "minmax"
+        cfg["categorical_encoding"] = "onehot"
+        if cfg["ordinal_encoding"] == "gaussian_interval":
+            cfg["ordinal_encoding"] = "onehot"
+        cfg["pac"] = 1
+
     def _train(self, df, X, quiet, callbacks, checkpoint, checkpoint_every, resume) -> Trainer:
         cfg = self.config
-        codes, self.condition_ = self._condition_codes(df, X)
-        n_labels = len(self.condition_["categories"]) if self.condition_ else 0
-        self._build_networks(n_labels)
         steps = cfg["steps"] if cfg["steps"] is not None else max(
             math.ceil(cfg["epochs"] * len(df) / cfg["batch_size"]), cfg["min_steps"])
+        private = None
+        if cfg.get("dp_epsilon") is not None:
+            from . import dp
+
+            settings = dp.plan(float(cfg["dp_epsilon"]), cfg.get("dp_delta"), len(df), int(cfg["batch_size"]),
+                               int(cfg["pretrain_critic_steps"]) + steps * int(cfg["n_critic"]),
+                               float(cfg["dp_max_grad_norm"]), conditional=self._cond is not None)
+        codes, self.condition_ = self._condition_codes(df, X)
+        if cfg.get("dp_epsilon") is not None and self.condition_ is not None:
+            # label frequencies for sampling: Laplace-noised counts, their share of epsilon
+            counts = np.bincount(codes, minlength=len(self.condition_["categories"]))
+            self.condition_["frequencies"] = dp.noisy_frequencies(
+                counts, settings.epsilon_counts, np.random.default_rng(cfg["seed"])).tolist()
+        n_labels = len(self.condition_["categories"]) if self.condition_ else 0
+        self._build_networks(n_labels)
         tc = TrainConfig(loss=cfg["loss"], steps=steps, batch_size=cfg["batch_size"], n_critic=cfg["n_critic"],
                          gp_lambda=cfg["gp_lambda"], lr_g=cfg["lr_g"], lr_d=cfg["lr_d"], betas=tuple(cfg["betas"]),
                          weight_decay_g=cfg["weight_decay_g"], weight_decay_d=cfg["weight_decay_d"],
                          pretrain_critic_steps=cfg["pretrain_critic_steps"])
         dev = self.device_
-        source = _TensorSource(torch.as_tensor(X, device=dev),
-                               None if codes is None else torch.as_tensor(codes, device=dev), n_labels,
-                               float(cfg["condition_balance"]))
+        codes_t = None if codes is None else torch.as_tensor(codes, device=dev)
+        if cfg.get("dp_epsilon") is not None:
+            source = dp.PoissonSource(torch.as_tensor(X, device=dev), codes_t, n_labels, settings.sample_rate)
+            private = dp.PrivateCritic(self.discriminator_, cfg["loss"], float(cfg["gp_lambda"]), settings, len(df))
+        else:
+            source = _TensorSource(torch.as_tensor(X, device=dev), codes_t, n_labels, float(cfg["condition_balance"]))
         cbs: list[Callback] = list(callbacks or [])
         if not quiet:
             cbs.insert(0, ProgressBar(steps, f"{self.model}/{self.preset}"))
         self.fingerprint_ = _fingerprint(df)
         self.n_rows_ = len(df)
-        trainer = Trainer(self.generator_, self.discriminator_, source, tc, callbacks=cbs, device=dev)
+        trainer = Trainer(self.generator_, self.discriminator_, source, tc, callbacks=cbs, device=dev,
+                          private=private)
         self.trainer_ = trainer
         ckpt = Path(checkpoint) if checkpoint is not None else None
         self.monitor_ = None
@@ -244,6 +286,15 @@ class Synthesizer:
         trainer.fit(steps)
         if ckpt is not None and trainer.step % checkpoint_every:
             self._save_checkpoint(ckpt)
+        if private is not None:
+            import opacus
+
+            self.dp_ = {**settings.to_dict(), "critic_steps": trainer.critic_steps,
+                        "epsilon_spent": dp.spent(settings, trainer.critic_steps),
+                        "accountant": f"RDP, Opacus {opacus.__version__}",
+                        "mechanism": "DP-SGD on the discriminator (Poisson sampling, per-row clipping, Gaussian "
+                                     "noise); Laplace-noised label counts; bounds and categories from the user's "
+                                     "schema; the number of rows treated as public"}
         return trainer
 
     def _condition_codes(self, df: pd.DataFrame, X: np.ndarray):
@@ -284,16 +335,20 @@ class Synthesizer:
                                             int(cfg["pac"])).to(self.device_)
 
     # ------------------------------------------------------------------ checkpoints ---
-    def _meta(self) -> dict[str, Any]:
+    def _meta(self, checkpoint: bool = False) -> dict[str, Any]:
+        private = getattr(self, "dp_", None) is not None or self.config.get("dp_epsilon") is not None
         return {
             "ganforge_version": __version__,
             "model": self.model, "preset": self.preset, "config": self.config,
             "schema": self.schema_.to_dict(), "encoder": self.encoder_.get_state(),
-            "condition": self.condition_, "fingerprint": self.fingerprint_, "n_rows": self.n_rows_,
+            "condition": self.condition_, "n_rows": self.n_rows_,
+            # a hash of the rows would let anyone confirm a guessed training set: not in a DP model file
+            "fingerprint": self.fingerprint_ if checkpoint or not private else None,
+            "dp": getattr(self, "dp_", None),
         }
 
     def _save_checkpoint(self, path: Path) -> None:
-        meta = self._meta()
+        meta = self._meta(checkpoint=True)
         meta["trainer"] = self.trainer_.state_meta()
         modelfile.save(path, self.trainer_.state_tensors(), meta, kind="checkpoint")
 
@@ -466,7 +521,7 @@ class Synthesizer:
         return {"steps": tr.step, "train_seconds": round(tr.train_seconds, 3), "quality": quality,
                 "fit_seconds": round(getattr(self, "fit_seconds_", float("nan")), 3),
                 "encoder_fit_seconds": round(getattr(self, "encoder_fit_seconds_", float("nan")), 3),
-                "n_rows": self.n_rows_, "encoded_width": self.encoder_.width}
+                "n_rows": self.n_rows_, "encoded_width": self.encoder_.width, "dp": getattr(self, "dp_", None)}
 
     def save(self, path: str | Path) -> Path:
         self._check_fitted()
@@ -516,6 +571,7 @@ class Synthesizer:
         self.encoder_fit_seconds_ = float(tr.get("encoder_fit_seconds", float("nan")))
         self.n_rows_ = int(meta.get("n_rows", 0))
         self.fingerprint_ = meta.get("fingerprint")
+        self.dp_ = meta.get("dp")
         self.model_meta_ = meta
         return self
 

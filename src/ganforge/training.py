@@ -63,6 +63,8 @@ class Trainer:
     config: TrainConfig
     callbacks: Sequence[Callback] = ()
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    #: a ganforge.dp.PrivateCritic: DP-SGD critic steps on Poisson batches from ``source.poisson()``
+    private: Any = None
 
     def __post_init__(self):
         c = self.config
@@ -82,7 +84,26 @@ class Trainer:
     def _noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.generator.latent_dim, device=self.device)
 
+    @property
+    def critic_steps(self) -> int:
+        """Discriminator steps made so far (what a privacy accountant counts)."""
+        return self.config.pretrain_critic_steps + self.step * self.config.n_critic
+
+    def _private_critic_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        real, cond = self.source.poisson()
+        _, fake_cond = self.source.sample(self.config.batch_size)  # conditions that read no private row
+        with torch.no_grad():
+            fake = self.generator(self._noise(self.config.batch_size), fake_cond)
+        self.private.step(real, cond, fake, fake_cond, self.opt_d)
+        # the losses on real rows are not released (they would read the data without noise)
+        nan = torch.tensor(float("nan"), device=self.device)
+        with torch.no_grad():
+            d_fake = self.discriminator(fake, fake_cond).mean()
+        return nan, nan, d_fake
+
     def _critic_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if self.private is not None:
+            return self._private_critic_step()
         c = self.config
         real, cond = self.source.sample(c.batch_size)
         with torch.no_grad():
@@ -127,7 +148,7 @@ class Trainer:
         self._pending = []
         recs = []
         for i, (g, d, r, f) in enumerate(vals):
-            if not (math.isfinite(g) and math.isfinite(d)):
+            if not (math.isfinite(g) and (math.isfinite(d) or self.private is not None)):
                 which = "generator" if not math.isfinite(g) else "discriminator"
                 raise TrainingError(
                     f"training diverged at step {first + i}: the {which} loss is {g if which == 'generator' else d}; "

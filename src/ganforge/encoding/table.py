@@ -40,6 +40,9 @@ class EncodingOptions:
     #: a categorical column with more values keeps its max_categories - 1 most frequent ones and
     #: one "rare" code; generated rare codes become values drawn from the rare values' frequencies
     max_categories: int = 200
+    #: differential privacy: numeric bounds from the schema (values clipped to them), nothing
+    #: fitted on the data (no medians, no mixtures, no category counts)
+    bounds_from_schema: bool = False
     seed: int = 0
 
     def __post_init__(self):
@@ -118,7 +121,17 @@ class TableEncoder:
         self.codecs_: list[ColumnCodec] = []
         for spec in self.schema.columns:
             s = df[spec.name]
-            if spec.is_numeric:
+            if spec.is_numeric and self.options.bounds_from_schema:
+                if spec.min is None or spec.max is None:
+                    raise DataError(f"column {spec.name!r}: the schema gives no bounds (min, max); with "
+                                    f"differential privacy they must come from the schema, not the data")
+                if self.options.numeric not in ("minmax", "minmax01"):
+                    raise DataError("with differential privacy numeric columns are min-max scaled to the "
+                                    "schema's bounds")
+                enc = self._numeric_encoder(spec).fit(np.array([spec.min, spec.max], dtype=float))
+                ind = self._indicator() if spec.has_missing else None
+                self.codecs_.append(ColumnCodec(spec, enc, ind, (spec.min + spec.max) / 2))
+            elif spec.is_numeric:
                 v = _numeric_values(s, spec.name)
                 observed = v[~np.isnan(v)]
                 fill = float(np.median(observed))
@@ -129,6 +142,10 @@ class TableEncoder:
                 cats = list(spec.categories or [])
                 codec = ColumnCodec(spec, None, categories=cats)
                 if spec.kind != ORDINAL and len(cats) > self.options.max_categories:
+                    if self.options.bounds_from_schema:
+                        raise DataError(f"column {spec.name!r} has {len(cats)} categories; with differential "
+                                        f"privacy the rare-value bucket (which reads frequencies) is off: drop "
+                                        f"the column or raise max_categories to {len(cats)}")
                     self._bucket(codec, s)
                 if spec.has_missing:
                     codec.categories = codec.categories + [None]
@@ -212,6 +229,8 @@ class TableEncoder:
             if codec.spec.is_numeric:
                 v = _numeric_values(s, codec.spec.name)
                 isna = np.isnan(v)
+                if self.options.bounds_from_schema:
+                    v = np.clip(v, codec.spec.min, codec.spec.max)
                 put(codec.encoder.transform(np.where(isna, codec.fill, v), rng))
                 if codec.indicator is not None:
                     put(codec.indicator.transform(isna.astype(int)))

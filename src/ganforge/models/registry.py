@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     "max_modes": 10,
     "bgm_sample_size": 5000,
     "max_categories": 200,
+    # differential privacy (DP-SGD on the discriminator; see ganforge.dp)
+    "dp_epsilon": None,
+    "dp_delta": None,
+    "dp_max_grad_norm": 1.0,
     "categorical_threshold": 10,
     # networks
     "latent_dim": 128,
@@ -207,6 +211,12 @@ def _check(cfg: dict[str, Any]) -> None:
     for k in ("batch_size", "latent_dim", "pac", "n_critic", "lr_g", "lr_d", "gumbel_tau", "max_modes",
               "bgm_sample_size", "categorical_threshold", "epochs"):
         positive(k)
+    for k in ("dp_epsilon", "dp_delta", "dp_max_grad_norm"):
+        v = cfg.get(k)
+        if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v < float("inf")):
+            raise ConfigError(f"{k} must be a positive number, got {v!r}")
+    if cfg.get("dp_delta") is not None and cfg["dp_delta"] >= 1:
+        raise ConfigError(f"dp_delta must be below 1, got {cfg['dp_delta']!r}")
     mc = cfg.get("max_categories")
     if mc is not None and (not isinstance(mc, int) or isinstance(mc, bool) or mc < 2):
         raise ConfigError(f"max_categories must be a whole number >= 2, got {mc!r}")
