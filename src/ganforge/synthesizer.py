@@ -196,7 +196,7 @@ class Synthesizer:
             numeric=cfg["numeric_encoding"], categorical=cfg["categorical_encoding"],
             ordinal=cfg["ordinal_encoding"], categorical_activation=cfg["categorical_activation"],
             gumbel_tau=cfg["gumbel_tau"], max_modes=cfg["max_modes"], bgm_sample_size=cfg["bgm_sample_size"],
-            max_categories=cfg.get("max_categories", 200), bounds_from_schema=cfg.get("dp_epsilon") is not None,
+            max_categories=cfg["max_categories"], bounds_from_schema=cfg.get("dp_epsilon") is not None,
             seed=cfg["seed"])
         self.encoder_ = TableEncoder(feat_schema, options).fit(df)
         X = self.encoder_.transform(df)
@@ -239,14 +239,15 @@ class Synthesizer:
         steps = cfg["steps"] if cfg["steps"] is not None else max(
             math.ceil(cfg["epochs"] * len(df) / cfg["batch_size"]), cfg["min_steps"])
         private = None
-        if cfg.get("dp_epsilon") is not None:
+        is_private = cfg.get("dp_epsilon") is not None
+        if is_private:
             from . import dp
 
             settings = dp.plan(float(cfg["dp_epsilon"]), cfg.get("dp_delta"), len(df), int(cfg["batch_size"]),
                                int(cfg["pretrain_critic_steps"]) + steps * int(cfg["n_critic"]),
                                float(cfg["dp_max_grad_norm"]), conditional=self._cond is not None)
         codes, self.condition_ = self._condition_codes(df, X)
-        if cfg.get("dp_epsilon") is not None and self.condition_ is not None:
+        if is_private and self.condition_ is not None:
             # label frequencies for sampling: Laplace-noised counts, their share of epsilon
             counts = np.bincount(codes, minlength=len(self.condition_["categories"]))
             self.condition_["frequencies"] = dp.noisy_frequencies(
@@ -259,7 +260,7 @@ class Synthesizer:
                          pretrain_critic_steps=cfg["pretrain_critic_steps"])
         dev = self.device_
         codes_t = None if codes is None else torch.as_tensor(codes, device=dev)
-        if cfg.get("dp_epsilon") is not None:
+        if is_private:
             source = dp.PoissonSource(torch.as_tensor(X, device=dev), codes_t, n_labels, settings.sample_rate)
             private = dp.PrivateCritic(self.discriminator_, cfg["loss"], float(cfg["gp_lambda"]), settings, len(df))
         else:
@@ -312,7 +313,7 @@ class Synthesizer:
             name = "cluster"
         else:
             spec = self.schema_[arg]
-            limit = self.config.get("max_categories", 200)
+            limit = self.config["max_categories"]
             if len(spec.categories) > limit:
                 raise DataError(f"condition column {arg!r} has {len(spec.categories)} values; a condition can have "
                                 f"at most max_categories={limit}: condition on another column, or raise the "
@@ -336,7 +337,7 @@ class Synthesizer:
 
     # ------------------------------------------------------------------ checkpoints ---
     def _meta(self, checkpoint: bool = False) -> dict[str, Any]:
-        private = getattr(self, "dp_", None) is not None or self.config.get("dp_epsilon") is not None
+        private = self.config.get("dp_epsilon") is not None
         return {
             "ganforge_version": __version__,
             "model": self.model, "preset": self.preset, "config": self.config,
