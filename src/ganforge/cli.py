@@ -150,27 +150,50 @@ def _is_number(text: str) -> bool:
         return False
 
 
-@app.command(epilog="Example: ganforge sample adult.gfm -n 10000 -o synthetic.parquet --condition income='>50K'")
+@app.command(epilog="Examples: ganforge sample adult.gfm -n 10000 -o synthetic.parquet --condition income='>50K'\n\n"
+                     "ganforge sample adult.gfm -n 100000000 -o synthetic/ --workers 2 --seed 0   (partitioned Parquet)")
 def sample(
     model_path: Path = typer.Argument(..., metavar="MODEL", help="Model file written by `ganforge fit`."),
     n: int = typer.Option(..., "-n", "--rows", help="Number of rows to generate."),
-    output: Path = typer.Option(..., "-o", "--output", help="Output file, .csv or .parquet."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output file, .csv or .parquet; or a folder (a name "
+                                                             "without suffix, or ending in /) for part-NNNNN.parquet "
+                                                             "files."),
     condition: Optional[list[str]] = typer.Option(
         None, "--condition", "-c", help="COL=VALUE (all rows with that value) or COL=v1:0.3,v2:0.7 (shares)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed: same seed, same rows."),
     chunk_size: int = typer.Option(100_000, "--chunk-size", help="Rows generated and written at a time."),
+    part_rows: int = typer.Option(1_000_000, "--part-rows", help="Rows per part file (folder output)."),
+    workers: int = typer.Option(1, "--workers", help="Local processes sharing the parts (folder output); the "
+                                                     "parts are the same for any number of workers."),
+    resume: bool = typer.Option(False, "--resume", help="Finish a stopped folder output: keep its complete parts, "
+                                                        "make the missing ones (same model, -n, --seed)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
 ):
     """Generate rows from a saved model (written atomically: no partial file on failure)."""
     from . import io
+    from .partitioned import is_folder_output, sample_to_folder
     from .synthesizer import Synthesizer
 
     if n < 0:
         raise ConfigError("-n must be at least 0")
+    if chunk_size < 1:
+        raise ConfigError("--chunk-size must be at least 1")
+    cond = _parse_conditions(condition)
+    if is_folder_output(output):
+        if resume and seed is None:
+            raise ConfigError("--resume needs the --seed of the stopped run")
+        t0 = time.perf_counter()
+        man = sample_to_folder(model_path, n, output, seed=seed, condition=cond, part_rows=part_rows,
+                               chunk_size=chunk_size, workers=workers, device=device, resume=resume)
+        dt = time.perf_counter() - t0
+        print(f"wrote {man['rows']} rows to {output}/ in {man['parts']} parts in {dt:.2f} s (seed {man['seed']})")
+        return
+    if workers != 1 or resume:
+        raise ConfigError("--workers and --resume are for a folder output (-o out/): one file is written by one "
+                          "process")
     io.output_format(output)
     io.check_writable(output, "output")
     syn = Synthesizer.load(model_path, device=device)
-    cond = _parse_conditions(condition)
     t0 = time.perf_counter()
     rows = io.write_table(syn.iter_sample(n, condition=cond, seed=seed, chunk_size=chunk_size), output)
     dt = time.perf_counter() - t0
