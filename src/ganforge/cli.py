@@ -82,14 +82,24 @@ def fit(
     dp_delta: Optional[float] = typer.Option(None, "--dp-delta", help="The delta of (epsilon, delta)-DP "
                                              "(default 1/(10 n))."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Any preset option, KEY=VALUE (repeatable)."),
+    nproc: int = typer.Option(1, "--nproc", help="Train on N local processes (torchrun, Gloo on CPU, NCCL on "
+                                                 "GPU); the batch is split over them. See docs/scale.md."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
     """Learn a table and save the model."""
-    from . import io, modelfile
+    from . import distributed, io, modelfile
     from .schema import Schema, parse_ordinal_option, split_list_option
     from .synthesizer import Synthesizer
 
     modelfile.check_writable(output, "model")
+    if nproc < 1:
+        raise ConfigError("--nproc must be at least 1")
+    if nproc > 1:
+        if int(__import__("os").environ.get("WORLD_SIZE", "1")) > 1:
+            raise ConfigError("--nproc launches torchrun itself: under torchrun leave it out")
+        if not data.exists():
+            raise ConfigError(f"data file {data} does not exist")
+        raise _Relaunch(nproc)
     if save_schema is not None:
         modelfile.check_writable(save_schema, "schema")
     overrides = _parse_set(set_)
@@ -112,7 +122,14 @@ def fit(
             numeric=split_list_option(numeric), ordinal=parse_ordinal_option(ordinal) if ordinal else None,
             drop=split_list_option(drop), schema=sch, quiet=quiet, checkpoint=checkpoint,
             checkpoint_every=checkpoint_every or 500, resume=resume)
+    ctx = syn.dist_
+    if not ctx.is_main:  # rank 0 writes the model and speaks for the group
+        distributed.barrier(ctx)
+        distributed.shutdown(ctx)
+        return
     syn.save(output)
+    distributed.barrier(ctx)
+    distributed.shutdown(ctx)
     if save_schema is not None:
         syn.schema_.to_json(save_schema)
     s = syn.summary()
@@ -578,12 +595,43 @@ def demo(
     pd.options.display.width = 120
 
 
+class _Relaunch(Exception):
+    """Raised by ``fit --nproc N``: main() starts torchrun with the same arguments."""
+
+    def __init__(self, nproc: int):
+        self.nproc = nproc
+
+
+def _torchrun(argv: list[str], nproc: int) -> int:
+    """``torchrun --standalone --nproc-per-node N -m ganforge ARGS`` without ``--nproc``."""
+    import os
+    import subprocess
+
+    rest, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--nproc":
+            skip = True
+        elif not a.startswith("--nproc="):
+            rest.append(a)
+    env = dict(os.environ)
+    # one share of the cores per process (torchrun would set 1)
+    env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // nproc))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+           "-m", "ganforge", *rest]
+    return subprocess.call(cmd, env=env)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; usage errors are handled by typer (exit 2), ganforge errors print one line."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=argv, prog_name="ganforge")
+        app(args=args, prog_name="ganforge")
     except SystemExit as exc:  # typer always exits: 0, or 2 for a usage error
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except _Relaunch as launch:
+        return _torchrun(args, launch.nproc)
     except GanforgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

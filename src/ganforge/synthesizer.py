@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import __version__, modelfile
+from . import __version__, distributed, modelfile
 from .encoding import EncodingOptions, TableEncoder
 from .encoding.table import values_from_codes
 from .errors import ConfigError, DataError, ModelFileError
@@ -186,6 +186,7 @@ class Synthesizer:
         if checkpoint is not None:
             modelfile.check_writable(checkpoint, "checkpoint")
         self.device_ = _resolve_device(cfg["device"])
+        self._join_process_group()
         cond_col = self._cond[1] if self._cond and self._cond[0] == "column" else None
         feat_schema = Schema([c for c in schema.columns if c.name != cond_col], target=schema.target)
         if not feat_schema.columns:
@@ -212,6 +213,24 @@ class Synthesizer:
         self._inference_body = None
         self.fit_seconds_ = time.perf_counter() - t_start
         return self
+
+    def _join_process_group(self) -> None:
+        """Under torchrun: join the group, take this rank's GPU, check the batch splits evenly."""
+        cfg = self.config
+        self.dist_ = ctx = distributed.context(self.device_.type)
+        if not ctx.active:
+            return
+        if self.device_.type == "cuda":
+            self.device_ = torch.device("cuda", ctx.local_rank)
+            torch.cuda.set_device(self.device_)
+        if cfg.get("dp_epsilon") is not None:
+            raise ConfigError("--dp-epsilon trains on one process (its accountant counts one stream of batches): "
+                              "drop --nproc / torchrun")
+        unit = ctx.world_size * int(cfg["pac"])
+        if int(cfg["batch_size"]) % unit:
+            raise ConfigError(f"--batch-size {cfg['batch_size']} must split evenly over {ctx.world_size} processes "
+                              f"in groups of pac={cfg['pac']}: use a multiple of {unit}, e.g. "
+                              f"{max(unit, int(cfg['batch_size']) // unit * unit)}")
 
     def _check_private(self, user_schema: bool) -> None:
         """Differential privacy: refuse what would read the data outside DP-SGD, switch the rest."""
@@ -254,7 +273,15 @@ class Synthesizer:
                 counts, settings.epsilon_counts, np.random.default_rng(cfg["seed"])).tolist()
         n_labels = len(self.condition_["categories"]) if self.condition_ else 0
         self._build_networks(n_labels)
-        tc = TrainConfig(loss=cfg["loss"], steps=steps, batch_size=cfg["batch_size"], n_critic=cfg["n_critic"],
+        ctx = self.dist_
+        if ctx.active:
+            # the same initial weights everywhere (built from the same seed; made sure of), then each
+            # rank draws its rows and noise from its own stream
+            distributed.broadcast_module(self.generator_)
+            distributed.broadcast_module(self.discriminator_)
+            torch.manual_seed(distributed.rank_seed(cfg["seed"], ctx))
+        tc = TrainConfig(loss=cfg["loss"], steps=steps, batch_size=cfg["batch_size"] // ctx.world_size,
+                         n_critic=cfg["n_critic"],
                          gp_lambda=cfg["gp_lambda"], lr_g=cfg["lr_g"], lr_d=cfg["lr_d"], betas=tuple(cfg["betas"]),
                          weight_decay_g=cfg["weight_decay_g"], weight_decay_d=cfg["weight_decay_d"],
                          pretrain_critic_steps=cfg["pretrain_critic_steps"])
@@ -266,12 +293,12 @@ class Synthesizer:
         else:
             source = _TensorSource(torch.as_tensor(X, device=dev), codes_t, n_labels, float(cfg["condition_balance"]))
         cbs: list[Callback] = list(callbacks or [])
-        if not quiet:
+        if not quiet and ctx.is_main:
             cbs.insert(0, ProgressBar(steps, f"{self.model}/{self.preset}"))
         self.fingerprint_ = _fingerprint(df)
         self.n_rows_ = len(df)
         trainer = Trainer(self.generator_, self.discriminator_, source, tc, callbacks=cbs, device=dev,
-                          private=private)
+                          private=private, dist=ctx)
         self.trainer_ = trainer
         ckpt = Path(checkpoint) if checkpoint is not None else None
         self.monitor_ = None
@@ -351,7 +378,9 @@ class Synthesizer:
     def _save_checkpoint(self, path: Path) -> None:
         meta = self._meta(checkpoint=True)
         meta["trainer"] = self.trainer_.state_meta()
-        modelfile.save(path, self.trainer_.state_tensors(), meta, kind="checkpoint")
+        tensors = self.trainer_.state_tensors()  # on every rank: it gathers their random states
+        if self.dist_.is_main:
+            modelfile.save(path, tensors, meta, kind="checkpoint")
 
     def _load_checkpoint(self, path: Path) -> None:
         tensors, meta = modelfile.load(path, kind="checkpoint")

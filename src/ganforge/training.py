@@ -16,6 +16,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 import torch
 
+from . import distributed
 from .errors import TrainingError
 from .modelfile import with_prefix
 from .models import losses
@@ -65,6 +66,8 @@ class Trainer:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     #: a ganforge.dp.PrivateCritic: DP-SGD critic steps on Poisson batches from ``source.poisson()``
     private: Any = None
+    #: the process group (ganforge.distributed.Context): gradients are averaged over its ranks
+    dist: distributed.Context = distributed.SINGLE
 
     def __post_init__(self):
         c = self.config
@@ -114,7 +117,9 @@ class Trainer:
         if c.loss == "wasserstein" and c.gp_lambda > 0:
             loss = loss + c.gp_lambda * losses.gradient_penalty(self.discriminator, real, fake, cond)
         self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # one backward: the penalty's graph is part of the loss
+        if self.dist.active:
+            distributed.average_gradients(self.discriminator, self.dist.world_size)
         self.opt_d.step()
         return loss.detach(), real_score.detach().mean(), fake_score.detach().mean()
 
@@ -126,7 +131,11 @@ class Trainer:
         loss = losses.generator_loss(c.loss, self.discriminator(fake, cond))
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
+        if self.dist.active:
+            distributed.average_gradients(self.generator, self.dist.world_size)
         self.opt_g.step()
+        if self.dist.active:  # batch-norm running statistics of rank 0 everywhere, as DDP does
+            distributed.broadcast_buffers(self.generator)
         self.discriminator.requires_grad_(True)
         return loss.detach()
 
@@ -182,6 +191,8 @@ class Trainer:
                         cb.on_log(self, recs)
                 for cb in self.callbacks:
                     cb.on_step_end(self, self.step)
+                if self.dist.active:  # every rank stops at the same step
+                    self.stop_requested = distributed.any_rank(self.stop_requested, self.device)
             recs = self._flush()
             if recs:
                 for cb in self.callbacks:
@@ -205,14 +216,22 @@ class Trainer:
         out["rng.cpu"] = torch.get_rng_state()
         if self.device.type == "cuda":
             out["rng.cuda"] = torch.cuda.get_rng_state(self.device)
+        if self.dist.active:  # every rank's streams (a collective: all ranks call this at the same step)
+            for r, st in enumerate(distributed.gather_objects({k: out[k].cpu() for k in out if k.startswith("rng.")},
+                                                              self.dist)):
+                out.update({f"{k}.rank{r}": v for k, v in st.items()})
         return out
 
     def state_meta(self) -> dict[str, Any]:
         return {"step": self.step, "history": self.history, "train_seconds": self.train_seconds,
-                "train_config": asdict(self.config)}
+                "train_config": asdict(self.config), "world_size": self.dist.world_size}
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
         self._flush()
+        world = int(meta.get("world_size", 1))
+        if world != self.dist.world_size:
+            raise TrainingError(f"the checkpoint was written by a run on {world} process(es); resume it with "
+                                f"--nproc {world}, or drop --resume")
         self.generator.load_state_dict(with_prefix(tensors, "generator"))
         self.discriminator.load_state_dict(with_prefix(tensors, "discriminator"))
         for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
@@ -224,9 +243,10 @@ class Trainer:
                 state.setdefault(int(pid), {})[key] = v.to(self.device) if key != "step" else v
             sd["state"] = state
             opt.load_state_dict(sd)
-        torch.set_rng_state(tensors["rng.cpu"])
-        if "rng.cuda" in tensors and self.device.type == "cuda":
-            torch.cuda.set_rng_state(tensors["rng.cuda"], self.device)
+        own = f".rank{self.dist.rank}" if self.dist.active else ""
+        torch.set_rng_state(tensors["rng.cpu" + own])
+        if "rng.cuda" + own in tensors and self.device.type == "cuda":
+            torch.cuda.set_rng_state(tensors["rng.cuda" + own], self.device)
         self.step = int(meta["step"])
         self.history = list(meta["history"])
         self.train_seconds = float(meta.get("train_seconds", 0.0))

@@ -1,0 +1,97 @@
+"""One training step of the real Trainer on a fixed global batch, on one process or under torchrun.
+
+Run by tests/test_distributed.py: ``python dist_worker.py OUT`` (the reference, one process, the
+whole batch) and ``torchrun --nproc-per-node 2 dist_worker.py OUT`` (each rank its half). Every
+random draw of the step (real rows, noise, penalty weights) is taken from fixed global tensors,
+sliced by rank, so the two runs see the same global batch; each rank saves the gradients its
+optimisers received and its weights afterwards.
+"""
+
+import sys
+
+import torch
+from safetensors.torch import save_file
+
+from ganforge import distributed
+from ganforge.models import losses
+from ganforge.models.networks import Discriminator, Generator
+from ganforge.training import TrainConfig, Trainer
+
+B, PAC, LATENT, N_LABELS = 40, 2, 8, 3
+
+
+def main(out: str) -> None:
+    ctx = distributed.context("cpu")
+    world, rank = ctx.world_size, ctx.rank
+    g = torch.Generator().manual_seed(123)
+    blocks = 4
+    real = torch.rand(blocks, B, 5, generator=g)
+    cond = torch.nn.functional.one_hot(torch.randint(N_LABELS, (blocks, B), generator=g), N_LABELS).float()
+    noise = torch.randn(blocks, B, LATENT, generator=g)
+    alpha = torch.rand(blocks, B // PAC, generator=g)
+    part = slice(rank * B // world, (rank + 1) * B // world)
+    gpart = slice(rank * B // PAC // world, (rank + 1) * B // PAC // world)
+
+    class Source:
+        calls = 0
+
+        def sample(self, n):
+            assert n == B // world
+            k = Source.calls
+            Source.calls += 1
+            return real[k, part], cond[k, part]
+
+    class FixedNoiseTrainer(Trainer):
+        draws = 0
+
+        def _noise(self, n):
+            k = FixedNoiseTrainer.draws
+            FixedNoiseTrainer.draws += 1
+            return noise[k, part]
+
+    class TorchWithFixedAlpha:  # the penalty's torch.rand reads the fixed weights
+        draws = 0
+
+        def __getattr__(self, name):
+            return getattr(torch, name)
+
+        def rand(self, n, *shape, **kw):
+            k = TorchWithFixedAlpha.draws
+            TorchWithFixedAlpha.draws += 1
+            return alpha[k, gpart].reshape(n, *shape)
+
+    losses.torch = TorchWithFixedAlpha()
+    torch.manual_seed(0)
+    from ganforge.encoding.base import Span
+
+    spans = [Span(2, "tanh"), Span(3, "softmax")]
+    gen = Generator(LATENT, N_LABELS, [{"width": 32, "activation": "relu"}] * 2, spans)
+    disc = Discriminator(5, N_LABELS, [{"width": 32, "activation": "leaky_relu"}] * 2, PAC)
+    if ctx.active:
+        distributed.broadcast_module(gen)
+        distributed.broadcast_module(disc)
+    cfg = TrainConfig(loss="wasserstein", batch_size=B // world, n_critic=2, gp_lambda=10.0, lr_g=1e-3, lr_d=1e-3)
+    tr = FixedNoiseTrainer(gen, disc, Source(), cfg, dist=ctx)
+    seen, counts = {}, {"d": 0, "g": 0}
+    for name, opt, net in (("d", tr.opt_d, disc), ("g", tr.opt_g, gen)):
+        orig = opt.step
+
+        def step(*a, _orig=orig, _name=name, _net=net, **k):
+            n = counts[_name]
+            counts[_name] += 1
+            for pname, p in _net.named_parameters():
+                if p.grad is not None:
+                    seen[f"{_name}_step{n}.{pname}"] = p.grad.detach().clone()
+            return _orig(*a, **k)
+
+        opt.step = step
+    tr.fit(1)
+    tensors = dict(seen)
+    tensors.update({f"weights.g.{k}": v for k, v in gen.state_dict().items()})
+    tensors.update({f"weights.d.{k}": v for k, v in disc.state_dict().items()})
+    save_file({k: v.contiguous() for k, v in tensors.items()}, f"{out}/rank{rank}_of{world}.safetensors")
+    distributed.shutdown(ctx)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
