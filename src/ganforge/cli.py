@@ -43,7 +43,8 @@ def _parse_set(values: list[str] | None) -> dict:
 
 @app.command(epilog="Example: ganforge fit adult.csv --model wcgan --target income --epochs 50 -o adult.gfm")
 def fit(
-    data: Path = typer.Argument(..., help="CSV or Parquet file with a header row."),
+    data: Path = typer.Argument(..., help="CSV or Parquet file with a header row, or a folder of Parquet parts "
+                                          "(streamed: it need not fit in memory)."),
     output: Path = typer.Option(..., "-o", "--output", help="Model file to write (e.g. model.gfm)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="gan, cgan, wgan or wcgan (default: wcgan "
                                                                      "with a --target or --condition-on, else wgan)."),
@@ -82,6 +83,13 @@ def fit(
     dp_delta: Optional[float] = typer.Option(None, "--dp-delta", help="The delta of (epsilon, delta)-DP "
                                              "(default 1/(10 n))."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Any preset option, KEY=VALUE (repeatable)."),
+    stream: bool = typer.Option(False, "--stream", help="Stream a CSV or Parquet file from disk in bounded memory "
+                                                        "(a folder is always streamed)."),
+    max_rows: Optional[int] = typer.Option(None, "--max-rows", help="Train on a uniform sample of N rows (read in "
+                                                                     "one bounded-memory pass)."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Folder for the encoded rows when streaming "
+                                                                        "(default: a hidden folder here, removed "
+                                                                        "after training)."),
     nproc: int = typer.Option(1, "--nproc", help="Train on N local processes (torchrun, Gloo on CPU, NCCL on "
                                                  "GPU); the batch is split over them. See docs/scale.md."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -114,14 +122,17 @@ def fit(
     if model is None:
         model = "wcgan" if (target or condition_on) else "wgan"
     syn = Synthesizer(model=model, preset=preset, **overrides)
-    df = io.read_table(data, sep=sep)
     sch = Schema.from_json(schema) if schema is not None else None
     if checkpoint is None and (checkpoint_every or resume):
         checkpoint = output.with_name(output.name + ".ckpt")
-    syn.fit(df, target=target, condition_on=condition_on, categorical=split_list_option(categorical),
-            numeric=split_list_option(numeric), ordinal=parse_ordinal_option(ordinal) if ordinal else None,
-            drop=split_list_option(drop), schema=sch, quiet=quiet, checkpoint=checkpoint,
-            checkpoint_every=checkpoint_every or 500, resume=resume)
+    columns = dict(target=target, condition_on=condition_on, categorical=split_list_option(categorical),
+                   numeric=split_list_option(numeric), ordinal=parse_ordinal_option(ordinal) if ordinal else None,
+                   drop=split_list_option(drop), schema=sch, quiet=quiet, checkpoint=checkpoint,
+                   checkpoint_every=checkpoint_every or 500, resume=resume)
+    if stream or max_rows is not None or data.is_dir():
+        syn.fit_files(data, sep=sep, max_rows=max_rows, cache_dir=cache_dir, **columns)
+    else:
+        syn.fit(io.read_table(data, sep=sep), **columns)
     ctx = syn.dist_
     if not ctx.is_main:  # rank 0 writes the model and speaks for the group
         distributed.barrier(ctx)

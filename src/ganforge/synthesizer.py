@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
@@ -178,7 +179,8 @@ class Synthesizer:
         """
         t_start = time.perf_counter()
         cfg = self.config
-        user_schema = schema is not None
+        # a schema that ganforge inferred from a scan of the data is not the user's public knowledge
+        user_schema = schema is not None and "inferred_from" not in schema.extra
         schema, df = self._prepare(data, target, condition_on, categorical, ordinal, numeric, drop, schema)
         self.dp_ = None
         if cfg.get("dp_epsilon") is not None:
@@ -193,13 +195,7 @@ class Synthesizer:
             raise DataError("nothing to learn: the only column is the condition")
 
         t0 = time.perf_counter()
-        options = EncodingOptions(
-            numeric=cfg["numeric_encoding"], categorical=cfg["categorical_encoding"],
-            ordinal=cfg["ordinal_encoding"], categorical_activation=cfg["categorical_activation"],
-            gumbel_tau=cfg["gumbel_tau"], max_modes=cfg["max_modes"], bgm_sample_size=cfg["bgm_sample_size"],
-            max_categories=cfg["max_categories"], bounds_from_schema=cfg.get("dp_epsilon") is not None,
-            seed=cfg["seed"])
-        self.encoder_ = TableEncoder(feat_schema, options).fit(df)
+        self.encoder_ = TableEncoder(feat_schema, self._encoding_options()).fit(df)
         X = self.encoder_.transform(df)
         self.encoder_fit_seconds_ = time.perf_counter() - t0
         self.schema_ = schema
@@ -213,6 +209,127 @@ class Synthesizer:
         self._inference_body = None
         self.fit_seconds_ = time.perf_counter() - t_start
         return self
+
+    def fit_files(self, path: str | Path, target: str | None = None, *, condition_on: str | None = None,
+                  categorical=None, ordinal=None, numeric=None, drop=None, schema: Schema | None = None,
+                  sep: str | None = None, max_rows: int | None = None, cache_dir: str | Path | None = None,
+                  keep_cache: bool = False, batch_rows: int = 65_536,
+                  quiet: bool = True, callbacks: list[Callback] | None = None,
+                  checkpoint: str | Path | None = None, checkpoint_every: int = 500, resume: bool = False
+                  ) -> "Synthesizer":
+        """Learn a table on disk that need not fit in memory: a Parquet file, a folder of Parquet
+        parts, or a CSV (read in chunks). See :mod:`ganforge.streaming`.
+
+        ``max_rows``: train in memory on a uniform sample of that many rows (bounds and category
+        sets still from every row). Otherwise the rows are encoded into ``cache_dir`` (default: a
+        temporary folder next to the checkpoint, or in the working folder) and streamed; the cache
+        is removed afterwards unless ``keep_cache``.
+        """
+        from . import streaming
+
+        if max_rows is not None and max_rows < 1:
+            raise ConfigError("--max-rows must be at least 1")
+        t_start = time.perf_counter()
+        cfg = self.config
+        if cfg.get("dp_epsilon") is not None and max_rows is None:
+            raise ConfigError("--dp-epsilon needs the table in memory (Poisson sampling over its rows): add "
+                              "--max-rows N to train on a uniform sample")
+        n_sample = max_rows if max_rows is not None else int(cfg["stream_sample_rows"])
+        sc = streaming.scan(path, n_sample, seed=int(cfg["seed"]), batch_rows=batch_rows, sep=sep)
+        if schema is None:
+            cond = parse_condition_on(condition_on)
+            cats = list(categorical or []) + ([cond[1]] if cond and cond[0] == "column" else [])
+            schema = infer_schema(sc.sample, target=target, categorical=cats, ordinal=ordinal, numeric=numeric,
+                                  drop=drop, categorical_threshold=int(cfg["categorical_threshold"]))
+            sc.apply(schema)
+            schema.extra["inferred_from"] = f"scan of {sc.rows} rows (sample {len(sc.sample)})"
+        self.scan_rows_ = sc.rows
+        if float(cfg["condition_balance"]) > 0 and max_rows is None and sc.rows > len(sc.sample):
+            raise ConfigError("condition_balance > 0 reweights rows by label, which needs the table in memory: "
+                              "add --max-rows N, or leave condition_balance at 0 when streaming")
+        if max_rows is not None or sc.rows <= len(sc.sample):
+            return self.fit(sc.sample, target, condition_on=condition_on, schema=schema, quiet=quiet,
+                            callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                            resume=resume)
+
+        schema, sample = self._prepare(sc.sample, target, condition_on, None, None, None, None, schema)
+        if self._cond and self._cond[0] == "kmeans":
+            raise ConfigError("--condition-on kmeans clusters the whole table in memory: add --max-rows N to "
+                              "train on a sample, or condition on a column")
+        self.dp_ = None
+        if checkpoint is not None:
+            modelfile.check_writable(checkpoint, "checkpoint")
+        self.device_ = _resolve_device(cfg["device"])
+        self._join_process_group()
+        ctx = self.dist_
+        cond_col = self._cond[1] if self._cond and self._cond[0] == "column" else None
+        feat_schema = Schema([c for c in schema.columns if c.name != cond_col], target=schema.target)
+        if not feat_schema.columns:
+            raise DataError("nothing to learn: the only column is the condition")
+        t0 = time.perf_counter()
+        self.encoder_ = TableEncoder(feat_schema, self._encoding_options()).fit(
+            streaming.fit_frame(sample, feat_schema, sc))
+        self.schema_ = schema
+        self.condition_ = None
+        if cond_col is not None:
+            counts = sc.counts.get(cond_col, {})
+            spec = schema[cond_col]
+            cats = list(spec.categories) + ([None] if spec.has_missing else [])
+            freq = np.array([counts.get(c, 0) for c in spec.categories] +
+                            ([sc.nulls[cond_col]] if spec.has_missing else []), dtype=float)
+            self.condition_ = {"kind": "column", "column": cond_col, "categories": cats,
+                               "frequencies": (freq / freq.sum()).tolist()}
+
+        def codes_of(df):
+            if cond_col is None:
+                return None
+            return self._codes_for(df[cond_col], self.condition_["categories"])
+
+        folder = Path(cache_dir) if cache_dir is not None else Path(
+            str(checkpoint) + ".cache" if checkpoint is not None else f".ganforge-cache-{sc.digest.split(':')[-1]}")
+        if ctx.is_main:
+            cache = streaming.build_cache(path, self.encoder_, folder, codes_of, batch_rows, sep)
+        distributed.barrier(ctx)
+        if not ctx.is_main:
+            meta = json.loads((folder / "cache.json").read_text())
+            cache = streaming.Cache(folder, meta["rows"], meta["width"], meta["conditional"])
+        self.encoder_fit_seconds_ = time.perf_counter() - t0
+        stream = _Stream(cache, sc.digest, sample)
+        devices = [self.device_.index or 0] if self.device_.type == "cuda" else []
+        try:
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(cfg["seed"])
+                trainer = self._train(sample, None, quiet, callbacks, checkpoint, checkpoint_every, resume,
+                                      stream=stream)
+        finally:
+            distributed.barrier(ctx)
+            if not keep_cache and ctx.is_main:
+                streaming.remove_cache(cache)
+        self.history_ = pd.DataFrame(trainer.history)
+        self._inference_body = None
+        self.fit_seconds_ = time.perf_counter() - t_start
+        return self
+
+    def _codes_for(self, values: pd.Series, cats: list) -> np.ndarray:
+        values = values.astype(object)
+        known = [c for c in cats if c is not None]
+        codes = pd.Categorical(values, categories=known).codes.astype(np.int64)
+        if None in cats:
+            codes[pd.isna(values).to_numpy()] = len(cats) - 1
+        if (codes < 0).any():
+            bad = values[codes < 0].iloc[0]
+            raise DataError(f"condition column {self.condition_['column']!r}: value {bad!r} is not in the schema's "
+                            f"categories")
+        return codes
+
+    def _encoding_options(self) -> EncodingOptions:
+        cfg = self.config
+        return EncodingOptions(
+            numeric=cfg["numeric_encoding"], categorical=cfg["categorical_encoding"],
+            ordinal=cfg["ordinal_encoding"], categorical_activation=cfg["categorical_activation"],
+            gumbel_tau=cfg["gumbel_tau"], max_modes=cfg["max_modes"], bgm_sample_size=cfg["bgm_sample_size"],
+            max_categories=cfg["max_categories"], bounds_from_schema=cfg.get("dp_epsilon") is not None,
+            seed=cfg["seed"])
 
     def _join_process_group(self) -> None:
         """Under torchrun: join the group, take this rank's GPU, check the batch splits evenly."""
@@ -253,10 +370,13 @@ class Synthesizer:
             cfg["ordinal_encoding"] = "onehot"
         cfg["pac"] = 1
 
-    def _train(self, df, X, quiet, callbacks, checkpoint, checkpoint_every, resume) -> Trainer:
+    def _train(self, df, X, quiet, callbacks, checkpoint, checkpoint_every, resume, stream=None) -> Trainer:
+        """``df``/``X``: the table and its encoding in memory; or ``stream`` (then ``df`` is a sample
+        of the rows, for quality monitoring)."""
         cfg = self.config
+        n_rows = stream.cache.rows if stream is not None else len(df)
         steps = cfg["steps"] if cfg["steps"] is not None else max(
-            math.ceil(cfg["epochs"] * len(df) / cfg["batch_size"]), cfg["min_steps"])
+            math.ceil(cfg["epochs"] * n_rows / cfg["batch_size"]), cfg["min_steps"])
         private = None
         is_private = cfg.get("dp_epsilon") is not None
         if is_private:
@@ -265,7 +385,8 @@ class Synthesizer:
             settings = dp.plan(float(cfg["dp_epsilon"]), cfg.get("dp_delta"), len(df), int(cfg["batch_size"]),
                                int(cfg["pretrain_critic_steps"]) + steps * int(cfg["n_critic"]),
                                float(cfg["dp_max_grad_norm"]), conditional=self._cond is not None)
-        codes, self.condition_ = self._condition_codes(df, X)
+        if stream is None:
+            codes, self.condition_ = self._condition_codes(df, X)
         if is_private and self.condition_ is not None:
             # label frequencies for sampling: Laplace-noised counts, their share of epsilon
             counts = np.bincount(codes, minlength=len(self.condition_["categories"]))
@@ -286,8 +407,14 @@ class Synthesizer:
                          weight_decay_g=cfg["weight_decay_g"], weight_decay_d=cfg["weight_decay_d"],
                          pretrain_critic_steps=cfg["pretrain_critic_steps"])
         dev = self.device_
-        codes_t = None if codes is None else torch.as_tensor(codes, device=dev)
-        if is_private:
+        codes_t = None if stream is not None or codes is None else torch.as_tensor(codes, device=dev)
+        if stream is not None:
+            from .streaming import StreamingSource
+
+            source = StreamingSource(stream.cache, n_labels, dev, ctx.rank, ctx.world_size,
+                                     seed=int(cfg["seed"]), block_rows=int(cfg["stream_block_rows"]),
+                                     buffer_rows=int(cfg["stream_buffer_rows"]), workers=int(cfg["stream_workers"]))
+        elif is_private:
             source = dp.PoissonSource(torch.as_tensor(X, device=dev), codes_t, n_labels, settings.sample_rate)
             private = dp.PrivateCritic(self.discriminator_, cfg["loss"], float(cfg["gp_lambda"]), settings, len(df))
         else:
@@ -295,8 +422,8 @@ class Synthesizer:
         cbs: list[Callback] = list(callbacks or [])
         if not quiet and ctx.is_main:
             cbs.insert(0, ProgressBar(steps, f"{self.model}/{self.preset}"))
-        self.fingerprint_ = _fingerprint(df)
-        self.n_rows_ = len(df)
+        self.fingerprint_ = stream.fingerprint if stream is not None else _fingerprint(df)
+        self.n_rows_ = n_rows
         trainer = Trainer(self.generator_, self.discriminator_, source, tc, callbacks=cbs, device=dev,
                           private=private, dist=ctx)
         self.trainer_ = trainer
@@ -604,6 +731,13 @@ class Synthesizer:
         self.dp_ = meta.get("dp")
         self.model_meta_ = meta
         return self
+
+
+class _Stream:
+    """What _train needs of a streamed table: the cache, a fingerprint, a sample of rows."""
+
+    def __init__(self, cache, fingerprint: str, sample: pd.DataFrame):
+        self.cache, self.fingerprint, self.sample = cache, fingerprint, sample
 
 
 class _LoadedTrainer:

@@ -63,6 +63,12 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "device": "auto",
     "condition_balance": 0.0,  # 0: conditions as in the data; 1: uniform over labels
+    # streaming a table from disk (ganforge.streaming): rows sampled for schema and mixture fits,
+    # rows per block read from the cache, rows mixed in the shuffle buffer, data-loader workers
+    "stream_sample_rows": 100_000,
+    "stream_block_rows": 4096,
+    "stream_buffer_rows": 65_536,
+    "stream_workers": 0,
     # quality monitoring: every eval_every steps, column shapes of quality_rows generated rows
     # against as many real rows; the best generator is kept, and with early_stopping training
     # stops after `patience` evaluations without improvement
@@ -209,7 +215,8 @@ def _check(cfg: dict[str, Any]) -> None:
             raise ConfigError(f"{key} must be a positive number, got {v!r}")
 
     for k in ("batch_size", "latent_dim", "pac", "n_critic", "lr_g", "lr_d", "gumbel_tau", "max_modes",
-              "bgm_sample_size", "categorical_threshold", "epochs"):
+              "bgm_sample_size", "categorical_threshold", "epochs", "stream_sample_rows", "stream_block_rows",
+              "stream_buffer_rows"):
         positive(k)
     for k in ("dp_epsilon", "dp_delta", "dp_max_grad_norm"):
         v = cfg.get(k)
@@ -223,7 +230,7 @@ def _check(cfg: dict[str, Any]) -> None:
     steps = cfg.get("steps")
     if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 0):
         raise ConfigError(f"steps must be a whole number >= 0 (0 = an untrained baseline), got {steps!r}")
-    for k in ("min_steps", "pretrain_critic_steps", "eval_every", "patience", "quality_rows"):
+    for k in ("min_steps", "pretrain_critic_steps", "eval_every", "patience", "quality_rows", "stream_workers"):
         if not isinstance(cfg.get(k), int) or cfg[k] < 0:
             raise ConfigError(f"{k} must be a whole number >= 0, got {cfg.get(k)!r}")
     if cfg.get("steps") is None and cfg.get("epochs") is None:
