@@ -92,6 +92,11 @@ def fit(
                                                                         "after training)."),
     nproc: int = typer.Option(1, "--nproc", help="Train on N local processes (torchrun, Gloo on CPU, NCCL on "
                                                  "GPU); the batch is split over them. See docs/scale.md."),
+    engine: str = typer.Option("local", "--engine", help="local, or ray: train on --workers Ray Train workers "
+                                                         "(pip install 'ganforge[ray]')."),
+    workers: int = typer.Option(2, "--workers", help="Ray Train workers (with --engine ray)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default: "
+                                                                          "RAY_ADDRESS, or a local instance)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
     """Learn a table and save the model."""
@@ -102,6 +107,10 @@ def fit(
     modelfile.check_writable(output, "model")
     if nproc < 1:
         raise ConfigError("--nproc must be at least 1")
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"--engine {engine!r}: use local or ray")
+    if engine == "ray" and nproc > 1:
+        raise ConfigError("--nproc starts torchrun; with --engine ray give --workers N instead")
     if nproc > 1:
         if int(__import__("os").environ.get("WORLD_SIZE", "1")) > 1:
             raise ConfigError("--nproc launches torchrun itself: under torchrun leave it out")
@@ -129,7 +138,24 @@ def fit(
                    numeric=split_list_option(numeric), ordinal=parse_ordinal_option(ordinal) if ordinal else None,
                    drop=split_list_option(drop), schema=sch, quiet=quiet, checkpoint=checkpoint,
                    checkpoint_every=checkpoint_every or 500, resume=resume)
-    if stream or max_rows is not None or data.is_dir():
+    files = stream or max_rows is not None or data.is_dir()
+    if engine == "ray":
+        from . import ray_engine
+
+        if not data.exists():
+            raise ConfigError(f"data file {data} does not exist")
+        columns["quiet"] = True
+        try:
+            ray_engine.fit(model, preset, overrides, data, output, columns, files=files, sep=sep, max_rows=max_rows,
+                           cache_dir=cache_dir, workers=workers, use_gpu=syn.config["device"] != "cpu" and _cuda(),
+                           address=ray_address)
+        finally:
+            ray_engine.shutdown()
+        s = Synthesizer.load(output, device="cpu").summary()
+        print(f"saved {output}: {model}/{preset}, {s['steps']} steps on {s['n_rows']} rows with {workers} Ray "
+              f"workers in {s['fit_seconds']:.1f} s")
+        return
+    if files:
         syn.fit_files(data, sep=sep, max_rows=max_rows, cache_dir=cache_dir, **columns)
     else:
         syn.fit(io.read_table(data, sep=sep), **columns)
@@ -195,6 +221,10 @@ def sample(
                                                      "parts are the same for any number of workers."),
     resume: bool = typer.Option(False, "--resume", help="Finish a stopped folder output: keep its complete parts, "
                                                         "make the missing ones (same model, -n, --seed)."),
+    engine: str = typer.Option("local", "--engine", help="local (processes on this machine) or ray (Ray Data "
+                                                         "actors on a Ray cluster; folder output)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default: "
+                                                                          "RAY_ADDRESS, or a local instance)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
 ):
     """Generate rows from a saved model (written atomically: no partial file on failure)."""
@@ -211,14 +241,21 @@ def sample(
         if resume and seed is None:
             raise ConfigError("--resume needs the --seed of the stopped run")
         t0 = time.perf_counter()
-        man = sample_to_folder(model_path, n, output, seed=seed, condition=cond, part_rows=part_rows,
-                               chunk_size=chunk_size, workers=workers, device=device, resume=resume)
+        try:
+            man = sample_to_folder(model_path, n, output, seed=seed, condition=cond, part_rows=part_rows,
+                                   chunk_size=chunk_size, workers=workers, device=device, resume=resume,
+                                   engine=engine, address=ray_address)
+        finally:
+            if engine == "ray":
+                from . import ray_engine
+
+                ray_engine.shutdown()
         dt = time.perf_counter() - t0
         print(f"wrote {man['rows']} rows to {output}/ in {man['parts']} parts in {dt:.2f} s (seed {man['seed']})")
         return
-    if workers != 1 or resume:
-        raise ConfigError("--workers and --resume are for a folder output (-o out/): one file is written by one "
-                          "process")
+    if workers != 1 or resume or engine != "local":
+        raise ConfigError("--workers, --engine and --resume are for a folder output (-o out/): one file is written "
+                          "by one process")
     io.output_format(output)
     io.check_writable(output, "output")
     syn = Synthesizer.load(model_path, device=device)
@@ -604,6 +641,12 @@ def demo(
     con.print(f"trained {s['steps']} steps in {s['fit_seconds']:.1f} s; model {model_path}, rows "
               f"{output / 'synthetic.csv'}")
     pd.options.display.width = 120
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 class _Relaunch(Exception):

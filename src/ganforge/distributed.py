@@ -46,6 +46,8 @@ def context(device_type: str = "cpu") -> Context:
     import torch.distributed as dist
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    if dist.is_available() and dist.is_initialized():  # a group set up by the launcher (Ray Train)
+        world = dist.get_world_size()
     if world <= 1:
         return SINGLE
     if not dist.is_available():

@@ -72,10 +72,11 @@ def _make_part(folder: str, index: int, rows: int, seed: int, condition: Mapping
 def sample_to_folder(model_path: str | Path, n: int, folder: str | Path, *, seed: int | None = None,
                      condition: Mapping[str, Any] | None = None, part_rows: int = 1_000_000,
                      chunk_size: int = 100_000, workers: int = 1, device: str = "cpu", resume: bool = False,
-                     progress=None) -> dict[str, Any]:
+                     progress=None, engine: str = "local", address: str | None = None) -> dict[str, Any]:
     """Write ``n`` rows from the model file at ``model_path`` to ``folder/part-NNNNN.parquet``.
 
     Returns the manifest (rows, parts, seconds). ``progress(done_rows)`` is called after each part.
+    ``engine="ray"``: the parts are written by Ray Data actors (ganforge.ray_engine), same files.
     """
     model_path, folder = Path(model_path), Path(folder)
     if n < 0:
@@ -84,6 +85,8 @@ def sample_to_folder(model_path: str | Path, n: int, folder: str | Path, *, seed
         raise ConfigError("--part-rows must be at least 1")
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"--engine {engine!r}: use local or ray")
     if seed is not None and seed < 0:
         raise ConfigError("--seed must be >= 0")
     if folder.exists() and not folder.is_dir():
@@ -131,7 +134,12 @@ def sample_to_folder(model_path: str | Path, n: int, folder: str | Path, *, seed
     t0 = time.perf_counter()
     done = sum(sizes) - sum(sizes[i] for i in todo)
     cond = dict(condition or {})
-    if workers == 1 or len(todo) <= 1:
+    if engine == "ray" and todo:
+        from . import ray_engine
+
+        done += ray_engine.run_parts(model_path, folder, todo, sizes, seed, cond, chunk_size, workers, device,
+                                     address)
+    elif workers == 1 or len(todo) <= 1:
         _WORKER["syn"] = syn
         try:
             for i in todo:
@@ -160,7 +168,8 @@ def sample_to_folder(model_path: str | Path, n: int, folder: str | Path, *, seed
                     f.cancel()
                 raise
     seconds = time.perf_counter() - t0
-    final = {**request, "parts": len(sizes), "complete": True, "seconds": round(seconds, 3), "workers": workers}
+    final = {**request, "parts": len(sizes), "complete": True, "seconds": round(seconds, 3), "workers": workers,
+             "engine": engine}
     modelfile.atomic_write(manifest_path, lambda tmp: Path(tmp).write_text(json.dumps(final, indent=1)))
     return final
 
