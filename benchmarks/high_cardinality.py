@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _phases import peak_rss_mb, run_phases  # noqa: E402
 
 
 def table(rows: int, categories: int, seed: int = 0) -> pd.DataFrame:
@@ -39,10 +40,6 @@ def table(rows: int, categories: int, seed: int = 0) -> pd.DataFrame:
         "channel": rng.choice(["web", "shop", "phone"], rows, p=[0.6, 0.3, 0.1]),
         "score": rng.normal(0, 1, rows),
     })
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def phase(name: str, args: argparse.Namespace, work: Path) -> dict:
@@ -71,7 +68,7 @@ def phase(name: str, args: argparse.Namespace, work: Path) -> dict:
         out["rows"] = n
         out["distinct_accounts_generated"] = int(s["account"].nunique())
     out["seconds"] = time.perf_counter() - t
-    out["peak_rss_mb"] = _peak_mb()
+    out["peak_rss_mb"] = peak_rss_mb()
     return out
 
 
@@ -87,15 +84,9 @@ def main() -> None:
         print(json.dumps(phase(args.phase, args, Path(args.work))))
         return
     work = Path(tempfile.mkdtemp(prefix="ganforge-hc-"))
-    results = []
-    for name in ("data", "fit", "sample"):
-        r = subprocess.run([sys.executable, __file__, "--phase", name, "--work", str(work), "--rows", str(args.rows),
-                            "--categories", str(args.categories), "--steps", str(args.steps)],
-                           capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="2"))
-        if r.returncode:
-            sys.exit(r.stderr)
-        results.append(json.loads(r.stdout.strip().splitlines()[-1]))
-        print(results[-1], file=sys.stderr, flush=True)
+    results = list(run_phases(__file__, ("data", "fit", "sample"), work,
+                              ["--rows", str(args.rows), "--categories", str(args.categories),
+                               "--steps", str(args.steps)]).values())
     onehot_gb = args.rows * args.categories * 4 / 2**30
     print(f"{args.rows:,} rows, a column of {args.categories:,} values; {args.steps} training steps; "
           f"torch {__import__('torch').__version__}, {os.cpu_count()} cores\n")

@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _phases import peak_rss_mb, run_phases  # noqa: E402
 
 
 def table(rows: int, seed: int = 0) -> pd.DataFrame:
@@ -68,7 +69,7 @@ def phase(name: str, a, work: Path) -> dict:
         out["file_mb"] = path.stat().st_size / 2**20
         path.unlink()
     out["seconds"] = time.perf_counter() - t
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = peak_rss_mb()
     return out
 
 
@@ -84,15 +85,8 @@ def main() -> None:
         print(json.dumps(phase(a.phase, a, Path(a.work))))
         return
     work = Path(tempfile.mkdtemp(prefix="ganforge-load-"))
-    res = {}
-    for name in ("data", "fit", "sample_tenth", "sample"):
-        r = subprocess.run([sys.executable, __file__, "--phase", name, "--work", str(work), "--rows", str(a.rows),
-                            "--sample", str(a.sample), "--steps", str(a.steps)], capture_output=True, text=True,
-                           env=dict(os.environ, OMP_NUM_THREADS="2"))
-        if r.returncode:
-            sys.exit(r.stderr)
-        res[name] = json.loads(r.stdout.strip().splitlines()[-1])
-        print(res[name], file=sys.stderr, flush=True)
+    res = run_phases(__file__, ("data", "fit", "sample_tenth", "sample"), work,
+                     ["--rows", str(a.rows), "--sample", str(a.sample), "--steps", str(a.steps)])
     d, f, s1, s = res["data"], res["fit"], res["sample_tenth"], res["sample"]
     print(f"{a.rows:,} rows x 40 columns (30 numeric, 10 categorical), wgan default preset, {a.steps} steps; "
           f"torch {__import__('torch').__version__}, {os.cpu_count()} cores\n")

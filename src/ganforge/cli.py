@@ -147,7 +147,7 @@ def fit(
         columns["quiet"] = True
         try:
             ray_engine.fit(model, preset, overrides, data, output, columns, files=files, sep=sep, max_rows=max_rows,
-                           cache_dir=cache_dir, workers=workers, use_gpu=syn.config["device"] != "cpu" and _cuda(),
+                           cache_dir=cache_dir, workers=workers, use_gpu=device.startswith("cuda") or (device == "auto" and _cuda()),
                            address=ray_address)
         finally:
             ray_engine.shutdown()

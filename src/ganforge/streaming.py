@@ -148,8 +148,7 @@ def scan(path: str | Path, sample_rows: int, seed: int = 0, batch_rows: int = 65
             h.update(json.dumps([str(c) for c in df.columns]).encode())
         n = len(df)
         keys = rng.random(n)
-        h.update(pd.util.hash_pandas_object(df.astype(object).where(df.notna(), None), index=False)
-                 .to_numpy().tobytes())
+        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
         for c in df.columns:
             s = df[c]
             nulls[c] += int(s.isna().sum())

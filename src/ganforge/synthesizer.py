@@ -338,7 +338,10 @@ class Synthesizer:
         if not ctx.active:
             return
         if self.device_.type == "cuda":
-            self.device_ = torch.device("cuda", ctx.local_rank)
+            # torchrun shows every GPU of the node (take the local rank's); Ray Train shows each
+            # worker only its own (CUDA_VISIBLE_DEVICES), which is then device 0
+            index = ctx.local_rank if torch.cuda.device_count() > 1 else 0
+            self.device_ = torch.device("cuda", index)
             torch.cuda.set_device(self.device_)
         if cfg.get("dp_epsilon") is not None:
             raise ConfigError("--dp-epsilon trains on one process (its accountant counts one stream of batches): "

@@ -155,11 +155,23 @@ class ModeSpecificEncoder(ColumnEncoder):
             post[hit, k] = 1.0
             at_spike |= hit
         if cont.any():
-            rows = ~at_spike
-            z = (v[rows, None] - self.means_[None, cont]) / self.stds_[None, cont]
-            logp = np.log(self.weights_[cont])[None, :] - np.log(self.stds_[cont])[None, :] - 0.5 * z * z
-            p = np.exp(logp - logp.max(axis=1, keepdims=True))
-            post[np.ix_(rows, cont)] = p / p.sum(axis=1, keepdims=True)
+            every = not at_spike.any()
+            vr = v if every else v[~at_spike]
+            # log N(v; mean_k, std_k) + log w_k up to a constant, softmax over k, computed in place
+            z = vr[:, None] - self.means_[None, cont]
+            z /= self.stds_[None, cont]
+            z *= z
+            z *= -0.5
+            z += (np.log(self.weights_[cont]) - np.log(self.stds_[cont]))[None, :]
+            z -= z.max(axis=1, keepdims=True)
+            np.exp(z, out=z)
+            z /= z.sum(axis=1, keepdims=True)
+            if every and cont.all():
+                return z
+            if every:
+                post[:, cont] = z
+            else:
+                post[np.ix_(~at_spike, cont)] = z
         else:  # only point masses: a value between them goes to the nearest
             rows = np.flatnonzero(~at_spike)
             post[rows, np.abs(v[rows, None] - self.means_[None, :]).argmin(axis=1)] = 1.0
