@@ -760,5 +760,7 @@ def _largest_remainder(p: torch.Tensor, n: int) -> torch.Tensor:
 
 
 def _fingerprint(df: pd.DataFrame) -> str:
-    h = pd.util.hash_pandas_object(df.astype(object).where(df.notna(), None), index=False)
+    """Identifies the training rows for --resume (hashing by dtype: an object copy of a 1M x 40 table
+    took 70 s, this 0.4 s)."""
+    h = pd.util.hash_pandas_object(df, index=False)
     return f"{len(df)}x{df.shape[1]}:{int(h.sum()) & 0xFFFFFFFFFFFF:x}"
