@@ -284,8 +284,11 @@ class StreamingSource:
     """Batches of real rows from the cache through a shuffle buffer (the trainer's BatchSource)."""
 
     def __init__(self, cache: Cache, n_labels: int, device: torch.device, rank: int = 0, world: int = 1,
-                 seed: int = 0, block_rows: int = 4096, buffer_rows: int = 65_536, workers: int = 0):
+                 seed: int = 0, block_rows: int = 4096, buffer_rows: int = 65_536, workers: int = 0,
+                 frequencies=None):
         self.cache, self.device = cache, device
+        #: label frequencies (counts from the scan): the generator's conditions, drawn without rows
+        self.frequencies = None if frequencies is None else torch.as_tensor(frequencies, dtype=torch.float)
         self.onehot = torch.eye(n_labels, device=device) if cache.conditional else None
         ds = EncodedBlocks(cache, block_rows, rank, world, seed)
         loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=workers,
@@ -310,6 +313,14 @@ class StreamingSource:
         self.x = torch.cat(xs)[perm]
         self.codes = torch.cat(cs)[perm] if self.codes is not None else None
         self.pos = 0
+
+    def conditions(self, batch_size: int):
+        if self.onehot is None:
+            return None
+        if self.frequencies is None:
+            return self.sample(batch_size)[1]
+        codes = torch.multinomial(self.frequencies, batch_size, replacement=True, generator=self.gen)
+        return self.onehot[codes.to(self.device)]
 
     def sample(self, batch_size: int):
         # serve at most half the buffer between refills, so new blocks mix with the rows kept

@@ -63,13 +63,20 @@ class _TensorSource:
             w = (1 - balance) / len(codes) + balance / (n_labels * counts[codes])
             self.weights = w / w.sum()
 
-    def sample(self, batch_size: int):
+    def _index(self, batch_size: int) -> torch.Tensor:
         if self.weights is None:
-            idx = torch.randint(len(self.X), (batch_size,), device=self.X.device)
-        else:
-            idx = torch.multinomial(self.weights, batch_size, replacement=True)
+            return torch.randint(len(self.X), (batch_size,), device=self.X.device)
+        return torch.multinomial(self.weights, batch_size, replacement=True)
+
+    def sample(self, batch_size: int):
+        idx = self._index(batch_size)
         cond = self.onehot[self.codes[idx]] if self.codes is not None else None
         return self.X[idx], cond
+
+    def conditions(self, batch_size: int):
+        """The conditions of a batch without gathering its rows (same random draws as ``sample``)."""
+        idx = self._index(batch_size)
+        return self.onehot[self.codes[idx]] if self.codes is not None else None
 
 
 class QualityMonitor(Callback):
@@ -416,7 +423,8 @@ class Synthesizer:
 
             source = StreamingSource(stream.cache, n_labels, dev, ctx.rank, ctx.world_size,
                                      seed=int(cfg["seed"]), block_rows=int(cfg["stream_block_rows"]),
-                                     buffer_rows=int(cfg["stream_buffer_rows"]), workers=int(cfg["stream_workers"]))
+                                     buffer_rows=int(cfg["stream_buffer_rows"]), workers=int(cfg["stream_workers"]),
+                                     frequencies=self.condition_["frequencies"] if self.condition_ else None)
         elif is_private:
             source = dp.PoissonSource(torch.as_tensor(X, device=dev), codes_t, n_labels, settings.sample_rate)
             private = dp.PrivateCritic(self.discriminator_, cfg["loss"], float(cfg["gp_lambda"]), settings, len(df))

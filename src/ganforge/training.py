@@ -125,7 +125,9 @@ class Trainer:
 
     def _generator_step(self) -> torch.Tensor:
         c = self.config
-        _, cond = self.source.sample(c.batch_size)
+        # the generator needs conditions only: a source may give them without reading real rows
+        conditions = getattr(self.source, "conditions", None)
+        cond = conditions(c.batch_size) if conditions is not None else self.source.sample(c.batch_size)[1]
         self.discriminator.requires_grad_(False)
         fake = self.generator(self._noise(c.batch_size), cond)
         loss = losses.generator_loss(c.loss, self.discriminator(fake, cond))
