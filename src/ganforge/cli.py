@@ -674,7 +674,18 @@ def _torchrun(argv: list[str], nproc: int) -> int:
     env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // nproc))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
            "-m", "ganforge", *rest]
-    return subprocess.call(cmd, env=env)
+    # the progress bar goes to stdout as it comes; stderr is read so that a rank's one-line error is
+    # shown once instead of torchrun's report of a failed child and its traceback
+    r = subprocess.run(cmd, env=env, stderr=subprocess.PIPE, text=True)
+    if r.returncode == 0:
+        sys.stderr.write(r.stderr)
+        return 0
+    errors = list(dict.fromkeys(line for line in r.stderr.splitlines() if line.startswith("error: ")))
+    if errors:
+        print("\n".join(errors), file=sys.stderr)
+        return 2
+    sys.stderr.write("\n".join(r.stderr.splitlines()[-25:]) + "\n")
+    return r.returncode
 
 
 def main(argv: list[str] | None = None) -> int:
