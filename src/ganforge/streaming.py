@@ -222,6 +222,12 @@ class Cache:
     def to_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "width": self.width, "conditional": self.conditional}
 
+    @classmethod
+    def open(cls, folder: Path) -> "Cache":
+        """A cache that :func:`build_cache` wrote (another process's, in a distributed run)."""
+        meta = json.loads((folder / "cache.json").read_text())
+        return cls(folder, meta["rows"], meta["width"], meta["conditional"])
+
 
 def build_cache(path, encoder, folder: Path, codes_of, batch_rows: int = 65_536, sep: str | None = None) -> Cache:
     """Encode the table batch by batch into ``folder``; ``codes_of(df)`` gives condition codes or None."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -189,33 +188,41 @@ class Synthesizer:
         # a schema that ganforge inferred from a scan of the data is not the user's public knowledge
         user_schema = schema is not None and "inferred_from" not in schema.extra
         schema, df = self._prepare(data, target, condition_on, categorical, ordinal, numeric, drop, schema)
-        self.dp_ = None
         if cfg.get("dp_epsilon") is not None:
             self._check_private(user_schema)
-        if checkpoint is not None:
-            modelfile.check_writable(checkpoint, "checkpoint")
-        self.device_ = _resolve_device(cfg["device"])
-        self._join_process_group()
-        cond_col = self._cond[1] if self._cond and self._cond[0] == "column" else None
-        feat_schema = Schema([c for c in schema.columns if c.name != cond_col], target=schema.target)
-        if not feat_schema.columns:
-            raise DataError("nothing to learn: the only column is the condition")
+        _, feat_schema = self._start_run(schema, checkpoint)
 
         t0 = time.perf_counter()
         self.encoder_ = TableEncoder(feat_schema, self._encoding_options()).fit(df)
         X = self.encoder_.transform(df)
         self.encoder_fit_seconds_ = time.perf_counter() - t0
         self.schema_ = schema
-
-        devices = [self.device_.index or 0] if self.device_.type == "cuda" else []
-        # a private RNG stream: the user's global torch state is left as it was
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(cfg["seed"])
-            trainer = self._train(df, X, quiet, callbacks, checkpoint, checkpoint_every, resume)
-        self.history_ = pd.DataFrame(trainer.history)
-        self._inference_body = None
+        self._train_seeded(df, X, quiet, callbacks, checkpoint, checkpoint_every, resume)
         self.fit_seconds_ = time.perf_counter() - t_start
         return self
+
+    def _start_run(self, schema: Schema, checkpoint) -> tuple[str | None, Schema]:
+        """What every fit does before encoding: the output checks, the device, the process group.
+        Returns the condition column (or None) and the schema of the columns the networks learn."""
+        self.dp_ = None
+        if checkpoint is not None:
+            modelfile.check_writable(checkpoint, "checkpoint")
+        self.device_ = _resolve_device(self.config["device"])
+        self._join_process_group()
+        cond_col = self._cond[1] if self._cond and self._cond[0] == "column" else None
+        feat_schema = Schema([c for c in schema.columns if c.name != cond_col], target=schema.target)
+        if not feat_schema.columns:
+            raise DataError("nothing to learn: the only column is the condition")
+        return cond_col, feat_schema
+
+    def _train_seeded(self, df, X, quiet, callbacks, checkpoint, checkpoint_every, resume, stream=None) -> None:
+        """``_train`` on a private RNG stream from the seed: the user's global torch state is left as it was."""
+        devices = [self.device_.index or 0] if self.device_.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.config["seed"])
+            trainer = self._train(df, X, quiet, callbacks, checkpoint, checkpoint_every, resume, stream=stream)
+        self.history_ = pd.DataFrame(trainer.history)
+        self._inference_body = None
 
     def fit_files(self, path: str | Path, target: str | None = None, *, condition_on: str | None = None,
                   categorical=None, ordinal=None, numeric=None, drop=None, schema: Schema | None = None,
@@ -263,71 +270,50 @@ class Synthesizer:
         if self._cond and self._cond[0] == "kmeans":
             raise ConfigError("--condition-on kmeans clusters the whole table in memory: add --max-rows N to "
                               "train on a sample, or condition on a column")
-        self.dp_ = None
-        if checkpoint is not None:
-            modelfile.check_writable(checkpoint, "checkpoint")
-        self.device_ = _resolve_device(cfg["device"])
-        self._join_process_group()
+        cond_col, feat_schema = self._start_run(schema, checkpoint)
         ctx = self.dist_
-        cond_col = self._cond[1] if self._cond and self._cond[0] == "column" else None
-        feat_schema = Schema([c for c in schema.columns if c.name != cond_col], target=schema.target)
-        if not feat_schema.columns:
-            raise DataError("nothing to learn: the only column is the condition")
         t0 = time.perf_counter()
         self.encoder_ = TableEncoder(feat_schema, self._encoding_options()).fit(
             streaming.fit_frame(sample, feat_schema, sc))
         self.schema_ = schema
         self.condition_ = None
         if cond_col is not None:
+            cats = self._label_categories(cond_col)
             counts = sc.counts.get(cond_col, {})
-            spec = schema[cond_col]
-            cats = list(spec.categories) + ([None] if spec.has_missing else [])
-            freq = np.array([counts.get(c, 0) for c in spec.categories] +
-                            ([sc.nulls[cond_col]] if spec.has_missing else []), dtype=float)
+            freq = np.array([sc.nulls[cond_col] if c is None else counts.get(c, 0) for c in cats], dtype=float)
             self.condition_ = {"kind": "column", "column": cond_col, "categories": cats,
                                "frequencies": (freq / freq.sum()).tolist()}
 
         def codes_of(df):
-            if cond_col is None:
-                return None
-            return self._codes_for(df[cond_col], self.condition_["categories"])
+            return None if cond_col is None else _label_codes(df[cond_col], self.condition_["categories"], cond_col)
 
         folder = Path(cache_dir) if cache_dir is not None else Path(
             str(checkpoint) + ".cache" if checkpoint is not None else f".ganforge-cache-{sc.digest.split(':')[-1]}")
         if ctx.is_main:
             cache = streaming.build_cache(path, self.encoder_, folder, codes_of, batch_rows, sep)
         distributed.barrier(ctx)
-        if not ctx.is_main:
-            meta = json.loads((folder / "cache.json").read_text())
-            cache = streaming.Cache(folder, meta["rows"], meta["width"], meta["conditional"])
+        if not ctx.is_main:  # rank 0 wrote it
+            cache = streaming.Cache.open(folder)
         self.encoder_fit_seconds_ = time.perf_counter() - t0
-        stream = _Stream(cache, sc.digest, sample)
-        devices = [self.device_.index or 0] if self.device_.type == "cuda" else []
         try:
-            with torch.random.fork_rng(devices=devices):
-                torch.manual_seed(cfg["seed"])
-                trainer = self._train(sample, None, quiet, callbacks, checkpoint, checkpoint_every, resume,
-                                      stream=stream)
+            self._train_seeded(sample, None, quiet, callbacks, checkpoint, checkpoint_every, resume,
+                               stream=_Stream(cache, sc.digest))
         finally:
             distributed.barrier(ctx)
             if not keep_cache and ctx.is_main:
                 streaming.remove_cache(cache)
-        self.history_ = pd.DataFrame(trainer.history)
-        self._inference_body = None
         self.fit_seconds_ = time.perf_counter() - t_start
         return self
 
-    def _codes_for(self, values: pd.Series, cats: list) -> np.ndarray:
-        values = values.astype(object)
-        known = [c for c in cats if c is not None]
-        codes = pd.Categorical(values, categories=known).codes.astype(np.int64)
-        if None in cats:
-            codes[pd.isna(values).to_numpy()] = len(cats) - 1
-        if (codes < 0).any():
-            bad = values[codes < 0].iloc[0]
-            raise DataError(f"condition column {self.condition_['column']!r}: value {bad!r} is not in the schema's "
-                            f"categories")
-        return codes
+    def _label_categories(self, column: str) -> list:
+        """The condition's labels: the column's categories, and None last when it has missing values."""
+        spec = self.schema_[column]
+        limit = self.config["max_categories"]
+        if len(spec.categories) > limit:
+            raise DataError(f"condition column {column!r} has {len(spec.categories)} values; a condition can have "
+                            f"at most max_categories={limit}: condition on another column, or raise the "
+                            f"limit with --set max_categories={len(spec.categories)}")
+        return list(spec.categories) + ([None] if spec.has_missing else [])
 
     def _encoding_options(self) -> EncodingOptions:
         cfg = self.config
@@ -477,17 +463,8 @@ class Synthesizer:
             cats = list(range(arg))
             name = "cluster"
         else:
-            spec = self.schema_[arg]
-            limit = self.config["max_categories"]
-            if len(spec.categories) > limit:
-                raise DataError(f"condition column {arg!r} has {len(spec.categories)} values; a condition can have "
-                                f"at most max_categories={limit}: condition on another column, or raise the "
-                                f"limit with --set max_categories={len(spec.categories)}")
-            cats = list(spec.categories) + ([None] if spec.has_missing else [])
-            values = df[arg].astype(object)
-            codes = pd.Categorical(values, categories=[c for c in cats if c is not None]).codes.astype(np.int64)
-            if spec.has_missing:
-                codes[pd.isna(values).to_numpy()] = len(cats) - 1
+            cats = self._label_categories(arg)
+            codes = _label_codes(df[arg], cats, arg)
             name = arg
         freq = np.bincount(codes, minlength=len(cats)) / len(codes)
         return codes, {"kind": kind, "column": name, "categories": cats, "frequencies": freq.tolist()}
@@ -745,10 +722,22 @@ class Synthesizer:
 
 
 class _Stream:
-    """What _train needs of a streamed table: the cache, a fingerprint, a sample of rows."""
+    """What _train needs of a streamed table: the encoded cache and a fingerprint of the rows."""
 
-    def __init__(self, cache, fingerprint: str, sample: pd.DataFrame):
-        self.cache, self.fingerprint, self.sample = cache, fingerprint, sample
+    def __init__(self, cache, fingerprint: str):
+        self.cache, self.fingerprint = cache, fingerprint
+
+
+def _label_codes(values: pd.Series, cats: list, column: str) -> np.ndarray:
+    """Codes of ``values`` among ``cats`` (None, when present, is the code of a missing value)."""
+    values = values.astype(object)
+    codes = pd.Categorical(values, categories=[c for c in cats if c is not None]).codes.astype(np.int64)
+    if None in cats:
+        codes[pd.isna(values).to_numpy()] = len(cats) - 1
+    if (codes < 0).any():
+        raise DataError(f"condition column {column!r}: value {values[codes < 0].iloc[0]!r} is not in the schema's "
+                        f"categories; add it to the schema or drop those rows")
+    return codes
 
 
 class _LoadedTrainer:
