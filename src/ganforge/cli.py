@@ -111,11 +111,11 @@ def fit(
         raise ConfigError(f"--engine {engine!r}: use local or ray")
     if engine == "ray" and nproc > 1:
         raise ConfigError("--nproc starts torchrun; with --engine ray give --workers N instead")
+    if (nproc > 1 or engine == "ray") and not data.exists():  # checked before other processes start
+        raise ConfigError(f"data file {data} does not exist")
     if nproc > 1:
-        if int(__import__("os").environ.get("WORLD_SIZE", "1")) > 1:
+        if distributed.launched_world_size() > 1:
             raise ConfigError("--nproc launches torchrun itself: under torchrun leave it out")
-        if not data.exists():
-            raise ConfigError(f"data file {data} does not exist")
         raise _Relaunch(nproc)
     if save_schema is not None:
         modelfile.check_writable(save_schema, "schema")
@@ -142,8 +142,6 @@ def fit(
     if engine == "ray":
         from . import ray_engine
 
-        if not data.exists():
-            raise ConfigError(f"data file {data} does not exist")
         columns["quiet"] = True
         try:
             ray_engine.fit(model, preset, overrides, data, output, columns, files=files, sep=sep, max_rows=max_rows,

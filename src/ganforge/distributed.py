@@ -40,12 +40,17 @@ class Context:
 SINGLE = Context()
 
 
+def launched_world_size() -> int:
+    """The number of processes a launcher (torchrun, Ray Train) says this run has; 1 without one."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def context(device_type: str = "cpu") -> Context:
     """The process group this process belongs to, joined on first call (a single process when
     ``WORLD_SIZE`` is unset or 1)."""
     import torch.distributed as dist
 
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = launched_world_size()
     if dist.is_available() and dist.is_initialized():  # a group set up by the launcher (Ray Train)
         world = dist.get_world_size()
     if world <= 1:
@@ -74,20 +79,24 @@ def broadcast_module(module: torch.nn.Module, src: int = 0) -> None:
             dist.broadcast(t.data, src)
 
 
+def _views(flat: torch.Tensor, like: list[torch.Tensor]):
+    """Consecutive slices of ``flat`` shaped as the tensors ``like`` (the inverse of a flattening cat)."""
+    offset = 0
+    for t in like:
+        yield flat[offset:offset + t.numel()].view_as(t)
+        offset += t.numel()
+
+
 def average_gradients(module: torch.nn.Module, world_size: int) -> None:
     """Replace each parameter's gradient by its mean over the ranks (one flattened all-reduce)."""
     import torch.distributed as dist
 
     params = [p for p in module.parameters() if p.requires_grad]
-    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
-    flat = torch.cat([g.reshape(-1) for g in grads])
+    flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params])
     dist.all_reduce(flat)
     flat /= world_size
-    offset = 0
-    for p in params:
-        n = p.numel()
-        p.grad = flat[offset:offset + n].view_as(p)
-        offset += n
+    for p, g in zip(params, _views(flat, params)):
+        p.grad = g
 
 
 def broadcast_buffers(module: torch.nn.Module, src: int = 0) -> None:
@@ -99,12 +108,9 @@ def broadcast_buffers(module: torch.nn.Module, src: int = 0) -> None:
         return
     flat = torch.cat([b.reshape(-1) for b in bufs])
     dist.broadcast(flat, src)
-    offset = 0
     with torch.no_grad():
-        for b in bufs:
-            n = b.numel()
-            b.copy_(flat[offset:offset + n].view_as(b))
-            offset += n
+        for b, v in zip(bufs, _views(flat, bufs)):
+            b.copy_(v)
 
 
 def any_rank(flag: bool, device: torch.device) -> bool:
