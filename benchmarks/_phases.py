@@ -1,11 +1,14 @@
 """Run each phase of a benchmark in its own process, so that its peak resident memory is its own.
 
-A benchmark script calls ``run_phases(__file__, names, work, args)``: each phase runs as
-``python SCRIPT --phase NAME --work WORK ARGS...`` and prints one JSON line, which is returned.
+A benchmark script parses its options with ``parse(ap, phase)`` (which, inside a phase process,
+runs ``phase(name, args, work)``, prints its JSON and returns None) and then calls
+``run_phases(__file__, names, work, args)``: each phase runs as ``python SCRIPT --phase NAME --work
+WORK ARGS...`` and prints one JSON line, which is returned.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -30,3 +33,14 @@ def run_phases(script: str, names, work: Path, args: list[str], threads: int = 2
         results[name] = json.loads(r.stdout.strip().splitlines()[-1])
         print(results[name], file=sys.stderr, flush=True)
     return results
+
+
+def parse(ap: argparse.ArgumentParser, phase):
+    """The script's options; in a phase process, run that phase and return None."""
+    ap.add_argument("--phase", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--work", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.phase:
+        print(json.dumps(phase(args.phase, args, Path(args.work))))
+        return None
+    return args

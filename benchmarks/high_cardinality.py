@@ -12,7 +12,6 @@ rare code (see docs/reliability.md).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _phases import peak_rss_mb, run_phases  # noqa: E402
+from _phases import parse, peak_rss_mb, run_phases  # noqa: E402
 
 
 def table(rows: int, categories: int, seed: int = 0) -> pd.DataFrame:
@@ -77,11 +76,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--categories", type=int, default=300_000)
     ap.add_argument("--steps", type=int, default=200)
-    ap.add_argument("--phase", default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--work", default=None, help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.phase:
-        print(json.dumps(phase(args.phase, args, Path(args.work))))
+    args = parse(ap, phase)
+    if args is None:
         return
     work = Path(tempfile.mkdtemp(prefix="ganforge-hc-"))
     results = list(run_phases(__file__, ("data", "fit", "sample"), work,

@@ -10,7 +10,6 @@ sampling peaks are about equal.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _phases import peak_rss_mb, run_phases  # noqa: E402
+from _phases import parse, peak_rss_mb, run_phases  # noqa: E402
 
 
 def table(rows: int, seed: int = 0) -> pd.DataFrame:
@@ -78,11 +77,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--sample", type=int, default=10_000_000)
     ap.add_argument("--steps", type=int, default=300)
-    ap.add_argument("--phase", default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--work", default=None, help=argparse.SUPPRESS)
-    a = ap.parse_args()
-    if a.phase:
-        print(json.dumps(phase(a.phase, a, Path(a.work))))
+    a = parse(ap, phase)
+    if a is None:
         return
     work = Path(tempfile.mkdtemp(prefix="ganforge-load-"))
     res = run_phases(__file__, ("data", "fit", "sample_tenth", "sample"), work,

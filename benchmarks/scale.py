@@ -31,7 +31,7 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _phases import peak_rss_mb, run_phases  # noqa: E402
+from _phases import parse, peak_rss_mb, run_phases  # noqa: E402
 from load import table  # noqa: E402
 
 PART = 1_000_000
@@ -105,11 +105,8 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=100_000_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--phases", default="data,stream_fit,memory_fit,nproc1,nproc2,sample")
-    ap.add_argument("--phase", default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--work", default=None, help=argparse.SUPPRESS)
-    a = ap.parse_args()
-    if a.phase:
-        print(json.dumps(phase(a.phase, a, Path(a.work))))
+    a = parse(ap, phase)
+    if a is None:
         return
     work = Path(tempfile.mkdtemp(prefix="ganforge-scale-"))
     try:
