@@ -2,7 +2,10 @@
 
     pip install -e ".[bench]"    # ctgan 0.12.1 (its rdt needs pandas < 3: use a separate venv)
     python benchmarks/compare_ctgan.py [--datasets adult,pima,german,fraud] [--seeds 0,1,2]
-        [--ctgan-epochs 300] [--threads 2] [--out docs/benchmarks.md]
+        [--ctgan-epochs 300] [--threads 2] [--out docs/benchmarks.md] [--keep DIR]
+
+With ``--keep DIR`` each cell's result is kept in DIR as it finishes, and a rerun with the same DIR
+skips the cells already there: a run of hours that is stopped goes on where it stopped.
 
 Each (dataset, seed, system) runs in a child process of this one, with the same torch thread
 count, so that peak RSS is that of one system alone. Systems: CTGAN (its defaults, the given
@@ -111,7 +114,10 @@ def child(args) -> None:
         "dcr_baseline": res.privacy.closer_to_train_baseline,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     })
-    Path(args.json).write_text(json.dumps(out))
+    out["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    part = Path(args.json).with_suffix(".partial")
+    part.write_text(json.dumps(out))
+    part.replace(args.json)
 
 
 COLUMNS = [("fit_s", "wall s", "{:.0f}"), ("transformer_s", "transformer s", "{:.1f}"),
@@ -152,6 +158,8 @@ def main() -> None:
     ap.add_argument("--sample-rows", type=int, default=200_000)
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--out", default="docs/benchmarks.md")
+    ap.add_argument("--keep", default=None, metavar="DIR",
+                    help="keep each cell's result in DIR and skip cells already there (resume a stopped run)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--dataset", help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, help=argparse.SUPPRESS)
@@ -165,10 +173,16 @@ def main() -> None:
     results = []
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     with tempfile.TemporaryDirectory() as tmp:
+        keep = Path(args.keep or tmp)
+        keep.mkdir(parents=True, exist_ok=True)
         for ds in args.datasets.split(","):
             for seed in seeds:
                 for system in args.systems.split(","):
-                    js = Path(tmp) / f"{ds}-{seed}-{system}.json"
+                    js = keep / f"{ds}-{seed}-{system}-{args.ctgan_epochs}.json"
+                    if js.exists():
+                        results.append(json.loads(js.read_text()))
+                        print(f"{js.name}: kept from an earlier run", flush=True)
+                        continue
                     cmd = [sys.executable, __file__, "--child", "--dataset", ds, "--seed", str(seed), "--system", system,
                            "--json", str(js), "--threads", str(args.threads), "--ctgan-epochs", str(args.ctgan_epochs),
                            "--sample-rows", str(args.sample_rows)] + (["--data-dir", args.data_dir] if args.data_dir else [])
