@@ -10,7 +10,8 @@ skips the cells already there: a run of hours that is stopped goes on where it s
 Each (dataset, seed, system) runs in a child process of this one, with the same torch thread
 count, so that peak RSS is that of one system alone. Systems: CTGAN (its defaults, the given
 epochs), ganforge wcgan with the ``ctgan-like`` preset (the same architecture, batch and epochs:
-speed like for like) and ganforge wcgan with the ``default`` preset. Quality is measured with
+speed like for like) and ganforge wcgan with the ``default`` preset, and the ``default`` preset stopped by ``time_limit`` at
+one tenth of the CTGAN wall time of the same dataset and seed (``ganforge-default-tenth``). Quality is measured with
 ganforge's evaluation suite on as many synthetic rows as training rows.
 """
 
@@ -27,7 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default")
+SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default", "ganforge-default-tenth")
+#: the default preset with a time limit of one tenth of the same seed's CTGAN wall time (the issue's
+#: "CTGAN-300's quality in under one tenth of its wall time"); the limit counts from the start of fit
+TENTH = 0.1
 
 
 def split(name: str, data_dir: str | None):
@@ -85,6 +89,8 @@ def child(args) -> None:
 
             preset = "ctgan-like" if args.system == "ganforge-ctgan-like" else "default"
             kw = {"epochs": args.ctgan_epochs} if preset == "ctgan-like" else {}
+            if args.system == "ganforge-default-tenth":
+                kw["time_limit"] = out["time_limit"] = args.time_limit
             syn = Synthesizer("wcgan", preset, seed=args.seed, device="cpu", **kw)
             t = time.perf_counter()
             syn.fit(train, target=target)
@@ -93,6 +99,7 @@ def child(args) -> None:
             out["transformer_s"] = s["encoder_fit_seconds"]
             out["train_s"] = s["train_seconds"]
             out["steps"] = s["steps"]
+            out["stopped_by"] = s["stopped_by"]
             out["train_rows_per_s"] = s["steps"] * syn.config["batch_size"] / max(s["train_seconds"], 1e-9)
             sample = lambda n: syn.sample(n, seed=args.seed + 1)  # noqa: E731
             t = time.perf_counter()
@@ -165,6 +172,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--system", help=argparse.SUPPRESS)
     ap.add_argument("--json", help=argparse.SUPPRESS)
+    ap.add_argument("--time-limit", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args)
@@ -186,6 +194,12 @@ def main() -> None:
                     cmd = [sys.executable, __file__, "--child", "--dataset", ds, "--seed", str(seed), "--system", system,
                            "--json", str(js), "--threads", str(args.threads), "--ctgan-epochs", str(args.ctgan_epochs),
                            "--sample-rows", str(args.sample_rows)] + (["--data-dir", args.data_dir] if args.data_dir else [])
+                    if system == "ganforge-default-tenth":
+                        ref = [r for r in results if (r["dataset"], r["seed"], r["system"]) == (ds, seed, "ctgan")]
+                        if not ref:
+                            raise SystemExit("ganforge-default-tenth needs the ctgan cell of the same dataset and "
+                                             "seed: list ctgan before it in --systems")
+                        cmd += ["--time-limit", str(max(TENTH * ref[0]["fit_s"] - 1.0, 0.001))]  # 1 s for the last step
                     t = time.perf_counter()
                     subprocess.run(cmd, check=True, env=env)
                     r = json.loads(js.read_text())
@@ -206,7 +220,8 @@ def main() -> None:
              f"ctgan {ctgan.__version__}, ganforge {__version__}.", "",
              f"Mean ± standard deviation over seeds {args.seeds}. CTGAN and `ganforge-ctgan-like` train "
              f"{args.ctgan_epochs} epochs; `ganforge-default` uses its preset's budget (30 epochs, at least "
-             f"1,000 steps). Sampling: {args.sample_rows:,} rows into memory and to Parquet. Quality on as many "
+             f"1,000 steps); `ganforge-default-tenth` is the same preset stopped by its `time_limit` at one tenth of "
+             f"the CTGAN wall time of the same dataset and seed. Sampling: {args.sample_rows:,} rows into memory and to Parquet. Quality on as many "
              f"synthetic rows as training rows: adult.data / adult.test for Adult, stratified 75/25 splits "
              f"(seed 0) for the others. TSTR / TRTR AUC: mean of logistic regression and XGBoost.", ""]
     lines += table(results, seeds)

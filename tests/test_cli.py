@@ -100,6 +100,16 @@ def test_unknown_option_value(csv_file, tmp_path, capsys):
                    "unknown model 'vae'")
 
 
+def test_time_limit(csv_file, tmp_path, capsys):
+    code, out, _ = run(["fit", csv_file, "--steps", "5000", "--time-limit", "0.000001", "-o", tmp_path / "m.gfm",
+                        *FAST], capsys)
+    assert code == 0 and "1 steps" in out and "stopped at the --time-limit" in out
+    assert (tmp_path / "m.gfm").exists()
+    one_line_error(*run(["fit", csv_file, "--time-limit", "-1", "-o", tmp_path / "n.gfm", *FAST], capsys),
+                   "time_limit must be a positive number")
+    assert not (tmp_path / "n.gfm").exists()
+
+
 def test_unwritable_output_fails_before_training(csv_file, tmp_path, capsys):
     one_line_error(*run(["fit", csv_file, "-o", tmp_path / "missing" / "m.gfm", *FAST], capsys), "does not exist")
 

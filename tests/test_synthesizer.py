@@ -171,6 +171,56 @@ def test_early_stopping_keeps_the_best_generator_and_stops():
     assert scores[-1] < max(scores)
 
 
+def test_time_limit_stops_at_the_first_step_boundary_after_it(monkeypatch):
+    """A fake clock that moves one second per step: a 10-second limit stops the loop at step 10."""
+    import ganforge.training as training
+
+    clock = {"t": 0.0}
+
+    class Tick(Callback):
+        def on_step_end(self, trainer, step):
+            clock["t"] += 1.0
+
+    monkeypatch.setattr(training, "time", type("T", (), {"perf_counter": staticmethod(lambda: clock["t"])}))
+    syn = Synthesizer("wgan", steps=1, seed=0, **SMALL).fit(four_gaussians(400))  # networks to train
+    tr = Trainer(syn.generator_, syn.discriminator_, _source(syn, four_gaussians(400)),
+                 TrainConfig(steps=1000, batch_size=200), callbacks=[Tick()])
+    tr.fit(1000, deadline=10.0)
+    assert tr.step == 10 and tr.stop_reason == "time_limit"
+    tr2 = Trainer(syn.generator_, syn.discriminator_, _source(syn, four_gaussians(400)),
+                  TrainConfig(steps=5, batch_size=200), callbacks=[Tick()])
+    tr2.fit(5, deadline=clock["t"] + 100)  # the step budget comes first
+    assert tr2.step == 5 and tr2.stop_reason is None
+
+
+def _source(syn, df):
+    from ganforge.synthesizer import _TensorSource
+
+    return _TensorSource(torch.as_tensor(syn.encoder_.transform(df)), None, 0, 0.0)
+
+
+def test_time_limit_already_passed_trains_one_step_and_keeps_the_reason(tmp_path):
+    """Reading and encoding count: a limit shorter than them leaves one step, a model that samples,
+    and a summary (also after save / load) that says why training stopped."""
+    df = small_table()
+    syn = Synthesizer("wcgan", steps=5000, time_limit=1e-6, seed=0, **SMALL).fit(df, target="label")
+    s = syn.summary()
+    assert s["steps"] == 1 and s["stopped_by"] == "time_limit" and s["quality"] is None
+    assert len(syn.sample(50, seed=0)) == 50
+    syn.save(tmp_path / "m.gfm")
+    assert Synthesizer.load(tmp_path / "m.gfm").summary()["stopped_by"] == "time_limit"
+    full = Synthesizer("wcgan", steps=3, time_limit=3600, seed=0, **SMALL).fit(df, target="label")
+    assert full.summary()["steps"] == 3 and full.summary()["stopped_by"] is None
+
+
+@pytest.mark.parametrize("bad", [0, -5, "soon", True])
+def test_time_limit_must_be_a_positive_number(bad):
+    from ganforge.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="time_limit must be a positive number"):
+        Synthesizer("wcgan", time_limit=bad)
+
+
 def test_monitoring_does_not_change_the_training_run():
     df = four_gaussians(1000)
     plain = Synthesizer("wgan", steps=60, seed=0, **SMALL).fit(df)

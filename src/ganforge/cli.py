@@ -77,6 +77,10 @@ def fit(
                                         "improving (then --steps/--epochs is an upper bound)."),
     eval_every: Optional[int] = typer.Option(None, "--eval-every", help="Steps between quality scores "
                                                                           "(default with --early-stopping: steps/40)."),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Stop training after this many seconds "
+                                               "from the start (reading and encoding included); then "
+                                               "--steps/--epochs is an upper bound. With --early-stopping or "
+                                               "--eval-every the best generator so far is kept."),
     dp_epsilon: Optional[float] = typer.Option(None, "--dp-epsilon", help="Train with differential privacy "
                                                "(DP-SGD on the discriminator) to this epsilon; needs --schema "
                                                "with the bounds and categories. See docs/privacy.md."),
@@ -124,7 +128,7 @@ def fit(
         overrides["early_stopping"] = True
     for k, v in (("steps", steps), ("epochs", epochs), ("batch_size", batch_size), ("lr_g", lr), ("lr_d", lr),
                  ("categorical_threshold", categorical_threshold), ("eval_every", eval_every),
-                 ("dp_epsilon", dp_epsilon), ("dp_delta", dp_delta)):
+                 ("time_limit", time_limit), ("dp_epsilon", dp_epsilon), ("dp_delta", dp_delta)):
         if v is not None:
             overrides[k] = v
     overrides.update(seed=seed, device=device)
@@ -169,7 +173,8 @@ def fit(
         syn.schema_.to_json(save_schema)
     s = syn.summary()
     print(f"saved {output}: {model}/{preset}, {s['steps']} steps on {s['n_rows']} rows in {s['fit_seconds']:.1f} s "
-          f"(encoder {s['encoder_fit_seconds']:.1f} s)")
+          f"(encoder {s['encoder_fit_seconds']:.1f} s)"
+          + ("; stopped at the --time-limit" if s.get("stopped_by") == "time_limit" else ""))
     if s.get("dp"):
         print(f"differential privacy: epsilon {s['dp']['epsilon_spent']:.3f} spent (target {s['dp']['epsilon']:g}, "
               f"delta {s['dp']['delta']:.2g})")

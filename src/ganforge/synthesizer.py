@@ -115,7 +115,7 @@ class QualityMonitor(Callback):
         else:
             self.bad += 1
             if self.stop and self.bad >= self.patience:
-                trainer.stop_requested = True
+                trainer.stop_requested, trainer.stop_reason = True, "early_stopping"
 
     def on_train_end(self, trainer):
         if self.best_state is not None:
@@ -183,7 +183,7 @@ class Synthesizer:
         ``checkpoint``: a file written atomically every ``checkpoint_every`` steps; with
         ``resume=True`` training continues from it if it exists.
         """
-        t_start = time.perf_counter()
+        t_start = self._t_start = time.perf_counter()
         cfg = self.config
         # a schema that ganforge inferred from a scan of the data is not the user's public knowledge
         user_schema = schema is not None and "inferred_from" not in schema.extra
@@ -243,7 +243,7 @@ class Synthesizer:
 
         if max_rows is not None and max_rows < 1:
             raise ConfigError("--max-rows must be at least 1")
-        t_start = time.perf_counter()
+        t_start = self._t_start = time.perf_counter()
         cfg = self.config
         if cfg.get("dp_epsilon") is not None and max_rows is None:
             raise ConfigError("--dp-epsilon needs the table in memory (Poisson sampling over its rows): add "
@@ -435,7 +435,8 @@ class Synthesizer:
             cbs.append(Every(checkpoint_every, lambda tr, step: self._save_checkpoint(ckpt)))
             if resume and ckpt.exists():
                 self._load_checkpoint(ckpt)
-        trainer.fit(steps)
+        limit = cfg.get("time_limit")
+        trainer.fit(steps, deadline=None if limit is None else getattr(self, "_t_start", time.perf_counter()) + limit)
         if ckpt is not None and trainer.step % checkpoint_every:
             self._save_checkpoint(ckpt)
         if private is not None:
@@ -662,8 +663,9 @@ class Synthesizer:
         quality = getattr(self, "quality_", None)
         if mon is not None:
             quality = {"best_step": mon.best_step, "best_column_shapes": round(mon.best, 4),
-                       "history": mon.history, "stopped_early": bool(tr.stop_requested)}
+                       "history": mon.history, "stopped_early": getattr(tr, "stop_reason", None) == "early_stopping"}
         return {"steps": tr.step, "train_seconds": round(tr.train_seconds, 3), "quality": quality,
+                "stopped_by": getattr(tr, "stop_reason", None),
                 "fit_seconds": round(getattr(self, "fit_seconds_", float("nan")), 3),
                 "encoder_fit_seconds": round(getattr(self, "encoder_fit_seconds_", float("nan")), 3),
                 "n_rows": self.n_rows_, "encoded_width": self.encoder_.width, "dp": getattr(self, "dp_", None)}
@@ -710,7 +712,7 @@ class Synthesizer:
         keys = list(hist)
         self.history_ = pd.DataFrame({k: hist[k] for k in keys}) if keys else pd.DataFrame()
         self.trainer_ = _LoadedTrainer(int(tr.get("steps", 0)), float(tr.get("train_seconds", 0.0)),
-                                       self.history_.to_dict("records"))
+                                       self.history_.to_dict("records"), tr.get("stopped_by"))
         self.fit_seconds_ = float(tr.get("fit_seconds", float("nan")))
         self.quality_ = tr.get("quality")
         self.encoder_fit_seconds_ = float(tr.get("encoder_fit_seconds", float("nan")))
@@ -743,8 +745,9 @@ def _label_codes(values: pd.Series, cats: list, column: str) -> np.ndarray:
 class _LoadedTrainer:
     """What a loaded model keeps of its training (no optimiser state)."""
 
-    def __init__(self, step, train_seconds, history):
+    def __init__(self, step, train_seconds, history, stop_reason=None):
         self.step, self.train_seconds, self.history = step, train_seconds, history
+        self.stop_reason = stop_reason if stop_reason in ("early_stopping", "time_limit") else None
 
 
 def _largest_remainder(p: torch.Tensor, n: int) -> torch.Tensor:

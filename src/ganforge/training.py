@@ -80,6 +80,8 @@ class Trainer:
         self.step = 0
         self.history: list[dict[str, float]] = []
         self.stop_requested = False
+        #: why training stopped before its budget: "early_stopping", "time_limit" or None
+        self.stop_reason: str | None = None
         self.train_seconds = 0.0
         self._pending: list[torch.Tensor] = []
 
@@ -174,8 +176,9 @@ class Trainer:
         self.history.extend(recs)
         return recs
 
-    def fit(self, total_steps: int) -> list[dict[str, float]]:
-        """Train until ``total_steps`` generator steps have been made (resumes from ``self.step``)."""
+    def fit(self, total_steps: int, deadline: float | None = None) -> list[dict[str, float]]:
+        """Train until ``total_steps`` generator steps have been made (resumes from ``self.step``),
+        or until ``time.perf_counter()`` passes ``deadline``, whichever comes first."""
         self.generator.train()
         self.discriminator.train()
         for cb in self.callbacks:
@@ -193,6 +196,8 @@ class Trainer:
                         cb.on_log(self, recs)
                 for cb in self.callbacks:
                     cb.on_step_end(self, self.step)
+                if deadline is not None and not self.stop_requested and time.perf_counter() >= deadline:
+                    self.stop_requested, self.stop_reason = True, "time_limit"
                 if self.dist.active:  # every rank stops at the same step
                     self.stop_requested = distributed.any_rank(self.stop_requested, self.device)
             recs = self._flush()

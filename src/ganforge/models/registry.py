@@ -60,6 +60,10 @@ DEFAULTS: dict[str, Any] = {
     "steps": None,             # one of steps / epochs; steps wins when both are given
     "epochs": 100,
     "min_steps": 0,            # floor on an epoch budget, so that small tables are not under-trained
+    # seconds from the start of fit (reading and encoding included); training stops at the first
+    # step boundary after it. The steps made then depend on the machine: for a run that repeats
+    # exactly, give steps / epochs alone
+    "time_limit": None,
     "seed": 0,
     "device": "auto",
     "condition_balance": 0.0,  # 0: conditions as in the data; 1: uniform over labels
@@ -216,7 +220,7 @@ def _check(cfg: dict[str, Any]) -> None:
 
     for k in ("batch_size", "latent_dim", "pac", "n_critic", "lr_g", "lr_d", "gumbel_tau", "max_modes",
               "bgm_sample_size", "categorical_threshold", "epochs", "stream_sample_rows", "stream_block_rows",
-              "stream_buffer_rows"):
+              "stream_buffer_rows", "time_limit"):
         positive(k)
     for k in ("dp_epsilon", "dp_delta", "dp_max_grad_norm"):
         v = cfg.get(k)
