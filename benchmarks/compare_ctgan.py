@@ -36,6 +36,11 @@ SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default", "ganforge-default
 TENTH = 0.1
 
 
+def cell(results: list[dict], ds: str, seed: int, system: str) -> dict | None:
+    """The result of one (dataset, seed, system) among ``results``, or None."""
+    return next((r for r in results if (r["dataset"], r["seed"], r["system"]) == (ds, seed, system)), None)
+
+
 def split(name: str, data_dir: str | None):
     from sklearn.model_selection import train_test_split
 
@@ -201,9 +206,9 @@ def main() -> None:
                         results.append(json.loads(js.read_text()))
                         print(f"{js.name}: kept from an earlier run", flush=True)
                         continue
-                    done = [r for r in earlier if (r["dataset"], r["seed"], r["system"]) == (ds, seed, system)]
-                    if done:
-                        results.append(done[0])
+                    done = cell(earlier, ds, seed, system)
+                    if done is not None:
+                        results.append(done)
                         print(f"{ds} {seed} {system}: from {args.reuse}", flush=True)
                         continue
                     if args.table_only:
@@ -213,11 +218,11 @@ def main() -> None:
                            "--json", str(js), "--threads", str(args.threads), "--ctgan-epochs", str(args.ctgan_epochs),
                            "--sample-rows", str(args.sample_rows)] + (["--data-dir", args.data_dir] if args.data_dir else [])
                     if system == "ganforge-default-tenth":
-                        ref = [r for r in results if (r["dataset"], r["seed"], r["system"]) == (ds, seed, "ctgan")]
-                        if not ref:
+                        ref = cell(results, ds, seed, "ctgan")
+                        if ref is None:
                             raise SystemExit("ganforge-default-tenth needs the ctgan cell of the same dataset and "
                                              "seed: list ctgan before it in --systems")
-                        cmd += ["--time-limit", str(max(TENTH * ref[0]["fit_s"] - 1.0, 0.001))]  # 1 s for the last step
+                        cmd += ["--time-limit", str(max(TENTH * ref["fit_s"] - 1.0, 0.001))]  # 1 s for the last step
                     t = time.perf_counter()
                     subprocess.run(cmd, check=True, env=env)
                     r = json.loads(js.read_text())
