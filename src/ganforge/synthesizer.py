@@ -436,7 +436,7 @@ class Synthesizer:
             if resume and ckpt.exists():
                 self._load_checkpoint(ckpt)
         limit = cfg.get("time_limit")
-        trainer.fit(steps, deadline=None if limit is None else getattr(self, "_t_start", time.perf_counter()) + limit)
+        trainer.fit(steps, deadline=None if limit is None else self._t_start + limit)
         if ckpt is not None and trainer.step % checkpoint_every:
             self._save_checkpoint(ckpt)
         if private is not None:
@@ -663,9 +663,9 @@ class Synthesizer:
         quality = getattr(self, "quality_", None)
         if mon is not None:
             quality = {"best_step": mon.best_step, "best_column_shapes": round(mon.best, 4),
-                       "history": mon.history, "stopped_early": getattr(tr, "stop_reason", None) == "early_stopping"}
+                       "history": mon.history, "stopped_early": tr.stop_reason == "early_stopping"}
         return {"steps": tr.step, "train_seconds": round(tr.train_seconds, 3), "quality": quality,
-                "stopped_by": getattr(tr, "stop_reason", None),
+                "stopped_by": tr.stop_reason,
                 "fit_seconds": round(getattr(self, "fit_seconds_", float("nan")), 3),
                 "encoder_fit_seconds": round(getattr(self, "encoder_fit_seconds_", float("nan")), 3),
                 "n_rows": self.n_rows_, "encoded_width": self.encoder_.width, "dp": getattr(self, "dp_", None)}
