@@ -100,3 +100,79 @@ def test_presets_and_models_resolve():
 def test_conditional_model_without_label_is_a_clear_error(mixture):
     with pytest.raises(ConfigError, match="pass a target column"):
         Synthesizer("wcgan", steps=1).fit(mixture)
+
+
+def _head_reference(x, spans, noise):
+    """The output head span by span, written plainly (the vectorised head must match it)."""
+    import torch
+
+    out, start = [], 0
+    for s in spans:
+        v = x[:, start:start + s.width]
+        if s.activation == "tanh":
+            v = torch.tanh(v)
+        elif s.activation == "sigmoid":
+            v = torch.sigmoid(v)
+        elif s.activation == "softmax":
+            v = torch.softmax(v, dim=1)
+        elif s.activation == "gumbel":
+            v = torch.softmax((v + noise[:, start:start + s.width]) / s.tau, dim=1)
+        out.append(v)
+        start += s.width
+    return torch.cat(out, dim=1)
+
+
+def test_output_head_matches_span_by_span_and_its_gradients_are_exact():
+    import torch
+
+    from ganforge.encoding.base import Span
+    from ganforge.models.networks import OutputHead
+
+    spans = [Span(1, "tanh"), Span(3, "softmax"), Span(2, "tanh"), Span(1, "sigmoid"), Span(3, "softmax"),
+             Span(4, "softmax"), Span(1, "linear")]
+    head = OutputHead(spans).double()
+    x = torch.randn(16, head.width, dtype=torch.float64, requires_grad=True)
+    assert torch.allclose(head(x), _head_reference(x, spans, None))
+    # first and second derivatives (the critic's gradient penalty differentiates through twice)
+    assert torch.autograd.gradcheck(head, (x,))
+    assert torch.autograd.gradgradcheck(head, (x,))
+    # Gumbel spans: the same noise the head draws, per group in the head's order, added by hand
+    gspans = [Span(2, "tanh"), Span(3, "gumbel", tau=0.5), Span(3, "gumbel", tau=0.5), Span(5, "gumbel", tau=0.5)]
+    ghead = OutputHead(gspans)
+    xg = torch.randn(8, ghead.width)
+    got = ghead(xg, generator=torch.Generator().manual_seed(3))
+    gen = torch.Generator().manual_seed(3)
+    u3 = torch.rand((8, 2, 3), generator=gen).clamp(1e-10, 1 - 1e-7)
+    u5 = torch.rand((8, 1, 5), generator=gen).clamp(1e-10, 1 - 1e-7)
+    noise = torch.cat([torch.zeros(8, 2), (-torch.log(-torch.log(u3))).reshape(8, 6),
+                       (-torch.log(-torch.log(u5))).reshape(8, 5)], dim=1)
+    assert torch.allclose(got, _head_reference(xg, gspans, noise), atol=1e-6)
+    # sampling mode: the argmax of every choice span is that of the soft output
+    hard = ghead(xg, generator=torch.Generator().manual_seed(3), hard=True)
+    for a, b in ((2, 5), (5, 8), (8, 13)):
+        assert torch.equal(hard[:, a:b].argmax(1), got[:, a:b].argmax(1))
+
+
+@pytest.mark.parametrize("p", [0.25, 0.5])
+def test_dropout_keeps_the_expected_share_and_mean(p):
+    import torch
+
+    from ganforge.models.networks import Dropout
+
+    torch.manual_seed(0)
+    d = Dropout(p).train()
+    x = torch.ones(400, 500)
+    y = d(x)
+    kept = (y > 0).double().mean().item()
+    assert abs(kept - (1 - p)) < 0.005  # 200,000 draws: the standard error is about 0.001
+    assert abs(y.mean().item() - 1.0) < 0.01  # kept values are scaled by 1 / (1 - p)
+    values = torch.unique(y)
+    assert len(values) == 2 and values[0] == 0 and abs(values[1].item() - 1 / (1 - p)) < 1e-6
+    # the mask moves from row to row and is reproducible from the seed
+    torch.manual_seed(1)
+    a = d(x)
+    torch.manual_seed(1)
+    assert torch.equal(a, d(x)) and not torch.equal(a, y)
+    assert torch.equal(d.eval()(x), x)
+    with pytest.raises(ValueError, match="dropout"):
+        Dropout(1.0)
