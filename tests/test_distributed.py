@@ -44,9 +44,20 @@ def test_one_step_on_two_ranks_is_one_step_on_the_global_batch(tmp_path):
     assert {k.split(".")[0] for k in ref} == {"d_step0", "d_step1", "g_step0", "weights"}
     for k in ref:
         assert torch.equal(r0[k], r1[k]), f"{k} differs between the ranks"
-        scale = ref[k].abs().max().item()
-        assert torch.allclose(r0[k], ref[k], rtol=1e-4, atol=1e-6 * max(scale, 1.0)), \
-            f"{k}: 2 ranks {r0[k].flatten()[:4]} vs 1 process {ref[k].flatten()[:4]}"
+        a, b = r0[k], ref[k]
+        if k.startswith("weights."):
+            # Adam moves a weight by about lr * sign(gradient): where the gradient is zero up to
+            # rounding (the critic's output bias, whose gradient is exactly 0 in exact arithmetic: 1e-9 here),
+            # the two summation orders may take opposite signs. Those elements are left out; the
+            # gradients themselves are compared everywhere.
+            net, name = k.split(".", 2)[1:]
+            grads = [ref[g] for g in ref if g.split(".", 1)[0].startswith(net + "_step") and g.split(".", 1)[1] == name]
+            if grads:
+                tiny = torch.stack([g.abs() < 1e-6 for g in grads]).any(0)  # real gradients here: 1e-3 to 1
+                a, b = a[~tiny], b[~tiny]
+        scale = b.abs().max().item() if b.numel() else 0.0
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-6 * max(scale, 1.0)), \
+            f"{k}: 2 ranks {a.flatten()[:4]} vs 1 process {b.flatten()[:4]}"
     # the critic's gradient carries the penalty: without it (lambda 0) it would be another gradient
     assert ref["d_step0.body.0.weight"].abs().max() > 0
 
