@@ -176,3 +176,39 @@ def test_dropout_keeps_the_expected_share_and_mean(p):
     assert torch.equal(d.eval()(x), x)
     with pytest.raises(ValueError, match="dropout"):
         Dropout(1.0)
+
+
+def test_critic_scores_real_and_fake_in_one_pass_only_without_batch_statistics():
+    import torch
+
+    from ganforge.encoding.base import Span
+    from ganforge.models.networks import Discriminator, Generator
+    from ganforge.training import TrainConfig, Trainer
+
+    real = torch.rand(40, 5)
+    cond = torch.nn.functional.one_hot(torch.arange(40) % 3, 3).float()
+
+    class Source:
+        def sample(self, n):
+            return real[:n], cond[:n]
+
+    def critic_step(layers, joint=None):
+        torch.manual_seed(0)
+        gen = Generator(8, 3, [{"width": 16, "activation": "relu"}], [Span(2, "tanh"), Span(3, "softmax")])
+        tr = Trainer(gen, Discriminator(5, 3, layers, pac=4), Source(), TrainConfig(batch_size=40, lr_d=1e-3))
+        chosen = tr._joint_critic
+        if joint is not None:
+            tr._joint_critic = joint
+        tr._critic_step()
+        return chosen, [p.grad.clone() for p in tr.discriminator.parameters()]
+
+    plain = [{"width": 16, "activation": "leaky_relu"}] * 2
+    chosen, one_pass = critic_step(plain)
+    assert chosen  # no batch statistics: one pass
+    _, two_passes = critic_step(plain, joint=False)
+    # the same gradient, penalty included, to rounding
+    for a, b in zip(one_pass, two_passes):
+        assert torch.allclose(a, b, atol=1e-5), (a - b).abs().max()
+    # a critic with batch norm keeps real and fake rows in separate batches
+    chosen, _ = critic_step([{"width": 16, "activation": "leaky_relu", "batchnorm": True}] * 2)
+    assert not chosen

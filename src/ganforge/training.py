@@ -84,6 +84,11 @@ class Trainer:
         self.stop_reason: str | None = None
         self.train_seconds = 0.0
         self._pending: list[torch.Tensor] = []
+        # a critic with batch statistics (a user's batchnorm layer) must see real and fake rows in
+        # separate batches, as in the WGAN-GP and CTGAN recipes; without them one pass gives the same scores
+        self._joint_critic = not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                                     for m in self.discriminator.modules())
+        self._pac = int(getattr(self.discriminator, "pac", 1))
 
     # --- one step -----------------------------------------------------------------------
     def _noise(self, n: int) -> torch.Tensor:
@@ -113,9 +118,12 @@ class Trainer:
         real, cond = self.source.sample(c.batch_size)
         with torch.no_grad():
             fake = self.generator(self._noise(len(real)), cond)
-        # real and fake rows in one pass (the critic has no batch statistics): half the kernel calls
-        both = self.discriminator(torch.cat([real, fake]), None if cond is None else torch.cat([cond, cond]))
-        real_score, fake_score = both[:len(both) // 2], both[len(both) // 2:]
+        if self._joint_critic:  # real and fake rows in one pass: half the critic's kernel calls
+            both = self.discriminator(torch.cat([real, fake]), None if cond is None else torch.cat([cond, cond]))
+            real_score, fake_score = both[:len(real) // self._pac], both[len(real) // self._pac:]
+        else:
+            real_score = self.discriminator(real, cond)
+            fake_score = self.discriminator(fake, cond)
         loss = losses.discriminator_loss(c.loss, real_score, fake_score)
         if c.loss == "wasserstein" and c.gp_lambda > 0:
             loss = loss + c.gp_lambda * losses.gradient_penalty(self.discriminator, real, fake, cond)

@@ -24,8 +24,8 @@ class Dropout(nn.Module):
 
     torch's CPU dropout draws its mask with ``bernoulli_``, one generator call per element: 200 us
     for a 50 x 256 critic activation on the development machine, 8% of a ``ctgan-like`` training
-    step. Here eight mask bytes come from one 64-bit draw and a row is kept when its byte is at or
-    above ``round(p * 256)``: 55 us, the same mask distribution for ``p`` a multiple of 1/256 (0.25,
+    step. Here eight mask bytes come from one 64-bit draw and an element is kept when its byte is at
+    or above ``round(p * 256)``: 55 us, the same mask distribution for ``p`` a multiple of 1/256 (0.25,
     0.5) and ``p`` rounded to the nearest 1/256 otherwise. On CUDA torch's own kernel is used.
     """
 
