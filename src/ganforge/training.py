@@ -88,7 +88,6 @@ class Trainer:
         # separate batches, as in the WGAN-GP and CTGAN recipes; without them one pass gives the same scores
         self._joint_critic = not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
                                      for m in self.discriminator.modules())
-        self._pac = int(getattr(self.discriminator, "pac", 1))
 
     # --- one step -----------------------------------------------------------------------
     def _noise(self, n: int) -> torch.Tensor:
@@ -120,7 +119,7 @@ class Trainer:
             fake = self.generator(self._noise(len(real)), cond)
         if self._joint_critic:  # real and fake rows in one pass: half the critic's kernel calls
             both = self.discriminator(torch.cat([real, fake]), None if cond is None else torch.cat([cond, cond]))
-            real_score, fake_score = both[:len(real) // self._pac], both[len(real) // self._pac:]
+            real_score, fake_score = both.chunk(2)  # equal halves: real rows first
         else:
             real_score = self.discriminator(real, cond)
             fake_score = self.discriminator(fake, cond)
