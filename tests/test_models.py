@@ -136,21 +136,40 @@ def test_output_head_matches_span_by_span_and_its_gradients_are_exact():
     # first and second derivatives (the critic's gradient penalty differentiates through twice)
     assert torch.autograd.gradcheck(head, (x,))
     assert torch.autograd.gradgradcheck(head, (x,))
-    # Gumbel spans: the same noise the head draws, per group in the head's order, added by hand
+    # wide spans (padded to 16 columns in the head) and narrow ones, Gumbel and softmax together,
+    # in double precision: values, first and second derivatives
+    wide = [Span(2, "softmax"), Span(7, "gumbel", tau=0.5), Span(1, "tanh"), Span(17, "softmax"),
+            Span(3, "gumbel", tau=0.2), Span(5, "softmax"), Span(7, "gumbel", tau=0.2)]
+    whead = OutputHead(wide).double()
+    xw = torch.randn(6, whead.width, dtype=torch.float64, requires_grad=True)
+    wnoise = torch.zeros(6, whead.width, dtype=torch.float64)
+    wnoise[:, [sum(s.width for s in wide[:j]) + i for j, s in enumerate(wide) if s.activation == "gumbel"
+              for i in range(s.width)]] = whead.gumbel_noise(6, "cpu", torch.float64, torch.Generator().manual_seed(5))
+    assert whead.n_gumbel == 17
+    assert torch.allclose(whead(xw, generator=torch.Generator().manual_seed(5)), _head_reference(xw, wide, wnoise))
+    seeded = lambda v: whead(v, generator=torch.Generator().manual_seed(5))  # noqa: E731 (the same noise each call)
+    assert torch.autograd.gradcheck(seeded, (xw,))
+    assert torch.autograd.gradgradcheck(seeded, (xw,))
+    # Gumbel spans: the noise is -log(-log(U)) of one uniform draw over the Gumbel columns in the
+    # encoded order, added by hand here
     gspans = [Span(2, "tanh"), Span(3, "gumbel", tau=0.5), Span(3, "gumbel", tau=0.5), Span(5, "gumbel", tau=0.5)]
     ghead = OutputHead(gspans)
     xg = torch.randn(8, ghead.width)
     got = ghead(xg, generator=torch.Generator().manual_seed(3))
-    gen = torch.Generator().manual_seed(3)
-    u3 = torch.rand((8, 2, 3), generator=gen).clamp(1e-10, 1 - 1e-7)
-    u5 = torch.rand((8, 1, 5), generator=gen).clamp(1e-10, 1 - 1e-7)
-    noise = torch.cat([torch.zeros(8, 2), (-torch.log(-torch.log(u3))).reshape(8, 6),
-                       (-torch.log(-torch.log(u5))).reshape(8, 5)], dim=1)
+    u = torch.rand((8, 11), generator=torch.Generator().manual_seed(3)).clamp(1e-10, 1 - 1e-7)
+    noise = torch.cat([torch.zeros(8, 2), -torch.log(-torch.log(u))], dim=1)
     assert torch.allclose(got, _head_reference(xg, gspans, noise), atol=1e-6)
     # sampling mode: the argmax of every choice span is that of the soft output
     hard = ghead(xg, generator=torch.Generator().manual_seed(3), hard=True)
     for a, b in ((2, 5), (5, 8), (8, 13)):
         assert torch.equal(hard[:, a:b].argmax(1), got[:, a:b].argmax(1))
+    whard = whead(xw, generator=torch.Generator().manual_seed(5), hard=True)
+    start = 0
+    for s in wide:
+        if s.activation != "tanh":
+            assert torch.isfinite(whard[:, start:start + s.width]).all()
+            assert torch.equal(whard[:, start:start + s.width].argmax(1), (xw + wnoise)[:, start:start + s.width].argmax(1))
+        start += s.width
 
 
 @pytest.mark.parametrize("p", [0.25, 0.5])

@@ -88,14 +88,17 @@ def build_mlp(in_dim: int, layers: Sequence[dict[str, Any]], out_dim: int) -> nn
 
 
 class _PermuteColumns(torch.autograd.Function):
-    """``x[:, perm]`` whose gradient is the gather ``g[:, inverse]``: autograd's own backward for an
-    index is a scatter-add (``index_put_`` with accumulation), 0.38 ms per call for a 500 x 158
-    batch against a few microseconds for the gather, and a permutation needs no accumulation."""
+    """``x[:, perm]`` (an ``index_select``) whose gradient is the gather ``g[:, inverse]``.
+
+    autograd's own backward for an index is a scatter-add (0.38 ms for a 500 x 158 batch against
+    a few microseconds for a gather). ``perm`` may also repeat columns at positions whose value the
+    caller overwrites (the head's padding, set to -inf): their gradient is zero, and the gather
+    ``g[:, inverse]`` reads only the one position that holds each input column."""
 
     @staticmethod
     def forward(ctx, x, perm, inverse):
         ctx.save_for_backward(perm, inverse)
-        return x[:, perm]
+        return x.index_select(1, perm)  # 3x faster than x[:, perm] on the CPU
 
     @staticmethod
     def backward(ctx, g):
@@ -103,65 +106,109 @@ class _PermuteColumns(torch.autograd.Function):
         return _PermuteColumns.apply(g, inverse, perm), None, None
 
 
-class OutputHead(nn.Module):
-    """Applies the activation of every span of the encoded table, vectorised per group.
+#: choice spans at least this wide are padded to a multiple of 16 columns: torch's CPU softmax over
+#: a last dimension that is a multiple of the 16-float vector runs at about 17 ns per row, over 5 to
+#: 12 columns at 40-110 ns per row (measured for 500-row batches); narrower spans keep their width
+_PAD_FROM, _PAD_TO = 5, 16
 
-    The columns are put in group order with one gather (spans of one activation and width next to
-    each other), each group is a contiguous (batch, n_spans, width) view that gets its activation in
-    one call, and one more gather puts the result back in the encoded order: a table with 100
-    categorical columns costs a handful of kernel calls, not 100, and the backward pass two index
-    operations instead of one gather and one scatter per group.
+
+class OutputHead(nn.Module):
+    """Applies the activation of every span of the encoded table, vectorised.
+
+    One gather puts the columns in the head's layout: first the one-column spans grouped by
+    activation, then the choice spans (Gumbel-softmax first, then softmax) grouped by width, each
+    span of five or more columns padded with -inf to a multiple of 16 columns so that all of them
+    share a few fast softmax calls. The Gumbel noise is drawn in one call for every Gumbel column
+    (in the encoded order) and gathered into the layout; one more gather puts the result back in the
+    encoded order. A table with 100 categorical columns costs a handful of kernel calls, not 100.
     """
 
     def __init__(self, spans: Sequence[Span]):
         super().__init__()
         start = 0
-        groups: dict[tuple[str, int, float], list[list[int]]] = {}
+        point: dict[str, list[int]] = {}
+        choice: dict[tuple[str, int, float], list[list[int]]] = {}
+        gumbel_cols: list[int] = []
         for s in spans:
-            tau = s.tau if s.activation == "gumbel" else 0.0
-            key = (s.activation, s.width if s.activation in ("softmax", "gumbel") else 1, tau)
-            if key[1] == 1 and s.activation not in ("softmax", "gumbel"):
-                for j in range(s.width):
-                    groups.setdefault(key, []).append([start + j])
+            cols = list(range(start, start + s.width))
+            if s.activation in ("softmax", "gumbel"):
+                p = -(-s.width // _PAD_TO) * _PAD_TO if s.width >= _PAD_FROM else s.width
+                choice.setdefault((s.activation, p, s.tau if s.activation == "gumbel" else 1.0), []).append(cols)
+                if s.activation == "gumbel":
+                    gumbel_cols.extend(cols)
             else:
-                groups.setdefault(key, []).append(list(range(start, start + s.width)))
+                point.setdefault(s.activation, []).extend(cols)
             start += s.width
         self.width = start
-        #: (activation, tau, first column, spans, width) of each group in the grouped order
-        self.groups: list[tuple[str, float, int, int, int]] = []
-        order: list[int] = []
-        for (act, w, tau), idx in groups.items():
-            self.groups.append((act, tau, len(order), len(idx), w))
-            order.extend(j for span in idx for j in span)
-        perm = torch.tensor(order, dtype=torch.long)
+        layout: list[int] = []  # the encoded column at each layout position; -1 for padding
+        #: (activation, first position, columns) of each one-column group
+        self.point_groups: list[tuple[str, int, int]] = []
+        for act, cols in point.items():
+            self.point_groups.append((act, len(layout), len(cols)))
+            layout.extend(cols)
+        self.n_point = len(layout)
+        #: (spans, padded width) of each choice group, in layout order
+        self.choice_groups: list[tuple[int, int]] = []
+        inv_tau: list[float] = []
+        gumbel_pos = {c: i for i, c in enumerate(gumbel_cols)}
+        noise_index: list[int] = []
+        for act, p, tau in sorted(choice, key=lambda k: (k[0] != "gumbel", k[1], k[2])):
+            group = choice[(act, p, tau)]
+            for cols in group:
+                padded = cols + [-1] * (p - len(cols))
+                layout.extend(padded)
+                if act == "gumbel":
+                    noise_index.extend(gumbel_pos.get(c, 0) for c in padded)
+            inv_tau.extend([1.0 / tau] * (p * len(group)))
+            self.choice_groups.append((len(group), p))
+        self.n_choice = len(layout) - self.n_point
+        self.n_gumbel = len(gumbel_cols)
+        self.n_gumbel_layout = len(noise_index)
+        perm = torch.tensor([max(c, 0) for c in layout], dtype=torch.long)
+        inverse = torch.empty(self.width, dtype=torch.long)
+        for i, c in enumerate(layout):
+            if c >= 0:
+                inverse[c] = i
+        pad = torch.tensor([float("-inf") if c < 0 else 0.0 for c in layout[self.n_point:]])
         self.register_buffer("perm", perm, persistent=False)
-        self.register_buffer("inverse", torch.argsort(perm), persistent=False)
+        self.register_buffer("inverse", inverse, persistent=False)
+        self.register_buffer("pad", pad[None, :], persistent=False)
+        self.register_buffer("inv_tau", torch.tensor(inv_tau)[None, :], persistent=False)
+        self.register_buffer("noise_index", torch.tensor(noise_index, dtype=torch.long), persistent=False)
+        self._scaled = any(t != 1.0 for t in inv_tau)  # some Gumbel temperature is not 1
+
+    def gumbel_noise(self, n: int, device, dtype, generator: torch.Generator | None = None) -> torch.Tensor:
+        """-log(-log(U)) for every Gumbel column of ``n`` rows, in the encoded order."""
+        u = torch.rand((n, self.n_gumbel), device=device, dtype=dtype, generator=generator)
+        return u.clamp_(1e-10, 1.0 - 1e-7).log_().neg_().log_().neg_()
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, hard: bool = False) -> torch.Tensor:
         """``hard``: the caller only takes the argmax of choice spans (sampling), so they get
         logits plus Gumbel noise and skip the softmax, which does not move the argmax."""
-        xg = _PermuteColumns.apply(x, self.perm, self.inverse)
+        n = len(x)
+        xl = _PermuteColumns.apply(x, self.perm, self.inverse)
+        point, choice = xl.split([self.n_point, self.n_choice], dim=1)
         parts = []
-        for act, tau, a, n, w in self.groups:
-            v = xg[:, a:a + n * w]
-            if act in ("softmax", "gumbel"):
-                v = v.reshape(len(x), n, w)
-            if hard and act in ("softmax", "gumbel"):
-                if act == "gumbel":
-                    u = torch.rand(v.shape, device=v.device, dtype=v.dtype, generator=generator)
-                    v = v - torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-7)))
-            elif act == "tanh":
+        for (act, _, _), v in zip(self.point_groups, point.split([g[2] for g in self.point_groups], dim=1)):
+            if act == "tanh":
                 v = torch.tanh(v)
             elif act == "sigmoid":
                 v = torch.sigmoid(v)
-            elif act == "softmax":
-                v = torch.softmax(v, dim=-1)
-            elif act == "gumbel":
-                u = torch.rand(v.shape, device=v.device, dtype=v.dtype, generator=generator)
-                u = u.clamp(1e-10, 1.0 - 1e-7)
-                g = -torch.log(-torch.log(u))
-                v = torch.softmax((v + g) / tau, dim=-1)
-            parts.append(v.reshape(len(x), n * w))
+            parts.append(v)
+        if self.n_choice:
+            z = choice + self.pad
+            if self.n_gumbel:
+                g = self.gumbel_noise(n, x.device, x.dtype, generator).index_select(1, self.noise_index)
+                if self.n_gumbel_layout < self.n_choice:  # softmax spans after the Gumbel ones: no noise
+                    g = torch.cat([g, g.new_zeros(n, self.n_choice - self.n_gumbel_layout)], dim=1)
+                z = z + g
+            if hard:
+                parts.append(z)
+            else:
+                if self._scaled:
+                    z = z * self.inv_tau
+                for (k, p), v in zip(self.choice_groups, z.split([k * p for k, p in self.choice_groups], dim=1)):
+                    parts.append(torch.softmax(v.reshape(n, k, p), dim=-1).reshape(n, k * p))
         out = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
         return _PermuteColumns.apply(out, self.inverse, self.perm)
 
