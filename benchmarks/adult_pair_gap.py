@@ -131,8 +131,12 @@ def main() -> None:
     else:
         kw = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
         syn = Synthesizer("wcgan", "default", seed=args.seed, device="cpu", **kw).fit(train, target="income", quiet=True)
-        synth, steps = syn.sample(len(train), seed=args.seed + 1), syn.summary()["steps"]
+        summary = syn.summary()
+        synth, steps = syn.sample(len(train), seed=args.seed + 1), summary["steps"]
         name = "default " + json.dumps(kw)
+        if summary["quality"]:  # the quality monitor's choice (early stopping, best generator)
+            q = summary["quality"]
+            name += f" (stopped by {summary['stopped_by']}; kept step {q['best_step']}, {q['metric']} {q['best_score']})"
     fit_s = time.perf_counter() - t
     res = evaluate(train, synth[list(train.columns)], test=test, target="income", schema=schema, seed=args.seed,
                    tsne=False, utility_classifiers=("logistic_regression", "xgboost"))

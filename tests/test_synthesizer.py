@@ -5,7 +5,7 @@ import torch
 
 from conftest import SMALL, four_gaussians
 from ganforge import Synthesizer
-from ganforge.errors import DataError, ModelFileError, TrainingError
+from ganforge.errors import ConfigError, DataError, ModelFileError, TrainingError
 from ganforge.training import Callback, TrainConfig, Trainer
 
 
@@ -171,6 +171,26 @@ def test_early_stopping_keeps_the_best_generator_and_stops():
     # the kept generator is the best one: re-scoring it gives the best score, not the last one
     assert mon.monitor_.score() == pytest.approx(q["best_column_shapes"], abs=1e-4)
     assert scores[-1] < max(scores)
+
+
+def test_fidelity_monitor_scores_column_shapes_and_pair_trends():
+    from ganforge.metrics.fidelity import fidelity
+
+    df = four_gaussians(2000)
+    syn = Synthesizer("gan", steps=300, eval_every=100, monitor="fidelity", seed=0, **SMALL).fit(df)
+    q = syn.summary()["quality"]
+    assert q["metric"] == "fidelity" and [h["step"] for h in q["history"]] == [100, 200, 300]
+    for h in q["history"]:
+        assert h["score"] == pytest.approx((h["column_shapes"] + h["pair_trends"]) / 2, abs=1e-6)
+    assert q["best_score"] == pytest.approx(max(h["score"] for h in q["history"]), abs=1e-4)
+    # the kept generator's figures, measured again with the evaluation suite's fidelity
+    mon = syn.monitor_
+    g = torch.Generator().manual_seed(mon.seed)
+    fake = syn._generate(syn._labels_for(mon.rows, None, g), mon.rows, g)
+    f = fidelity(mon.real, fake, syn.schema_)
+    assert (f.column_shapes + f.pair_trends) / 2 == pytest.approx(q["best_score"], abs=1e-4)
+    with pytest.raises(ConfigError, match="monitor must be one of column_shapes, fidelity"):
+        Synthesizer("gan", steps=10, monitor="auc")
 
 
 def test_time_limit_stops_at_the_first_step_boundary_after_it(monkeypatch):

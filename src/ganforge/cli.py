@@ -72,9 +72,12 @@ def fit(
                                                                            "when --checkpoint-every is given)."),
     checkpoint_every: Optional[int] = typer.Option(None, "--checkpoint-every", help="Save a checkpoint every K steps."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint if it exists."),
-    early_stopping: bool = typer.Option(False, "--early-stopping", help="Score column shapes of generated rows "
+    early_stopping: bool = typer.Option(False, "--early-stopping", help="Score generated rows (see --monitor) "
                                         "every --eval-every steps, keep the best generator, stop when it stops "
                                         "improving (then --steps/--epochs is an upper bound)."),
+    monitor: Optional[str] = typer.Option(None, "--monitor", help="What --early-stopping scores: column_shapes "
+                                          "(default) or fidelity (column shapes and pair trends, for tables "
+                                          "whose columns depend on each other; about twice the cost per score)."),
     eval_every: Optional[int] = typer.Option(None, "--eval-every", help="Steps between quality scores "
                                                                           "(default with --early-stopping: steps/40)."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Stop training after this many seconds "
@@ -127,7 +130,7 @@ def fit(
     if early_stopping:
         overrides["early_stopping"] = True
     for k, v in (("steps", steps), ("epochs", epochs), ("batch_size", batch_size), ("lr_g", lr), ("lr_d", lr),
-                 ("categorical_threshold", categorical_threshold), ("eval_every", eval_every),
+                 ("categorical_threshold", categorical_threshold), ("eval_every", eval_every), ("monitor", monitor),
                  ("time_limit", time_limit), ("dp_epsilon", dp_epsilon), ("dp_delta", dp_delta)):
         if v is not None:
             overrides[k] = v
@@ -180,7 +183,8 @@ def fit(
               f"delta {s['dp']['delta']:.2g})")
     if s.get("quality"):
         q = s["quality"]
-        print(f"best column shapes {q['best_column_shapes']:.3f} at step {q['best_step']} (weights kept)"
+        print(f"best {q.get('metric', 'column_shapes').replace('_', ' ')} {q.get('best_score', q['best_column_shapes']):.3f} "
+              f"at step {q['best_step']} (weights kept)"
               + ("; stopped early" if q["stopped_early"] else ""))
 
 
@@ -304,7 +308,8 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
                   f"{dp['noise_multiplier']:.3f}, clip {dp['max_grad_norm']:g}, sample rate {dp['sample_rate']:.4f}; "
                   f"{dp['accountant']}")
     if quality:
-        con.print(f"quality monitor: best column shapes {quality['best_column_shapes']:.3f} at step "
+        con.print(f"quality monitor: best {quality.get('metric', 'column_shapes').replace('_', ' ')} "
+                  f"{quality.get('best_score', quality['best_column_shapes']):.3f} at step "
                   f"{quality['best_step']}" + (" (stopped early)" if quality.get("stopped_early") else ""))
     hist = tr.get("history") or {}
     if hist.get("g_loss"):

@@ -83,36 +83,51 @@ class _TensorSource:
 
 
 class QualityMonitor(Callback):
-    """Scores the generator every ``every`` steps with a cheap quality signal (column shapes of
-    ``rows`` generated rows against ``rows`` real ones), keeps the best weights, and asks the
-    trainer to stop after ``patience`` scores without improvement when ``stop`` is set. Good
-    losses do not mean good data; this signal is the data. It draws from its own random stream,
-    so the training run itself is unchanged by monitoring."""
+    """Scores the generator every ``every`` steps with a cheap quality signal, keeps the best
+    weights, and asks the trainer to stop after ``patience`` scores without improvement when
+    ``stop`` is set. Good losses do not mean good data; this signal is the data. ``metric``:
+    ``column_shapes`` of ``rows`` generated rows against ``rows`` real ones, or ``fidelity``, the
+    mean of column shapes and pair trends (associations between columns; the real side is computed
+    once). It draws from its own random stream, so the training run itself is unchanged by
+    monitoring."""
 
     def __init__(self, syn: "Synthesizer", real: pd.DataFrame, every: int, patience: int, rows: int,
-                 stop: bool, seed: int):
+                 stop: bool, seed: int, metric: str = "column_shapes"):
+        from .metrics.fidelity import association_matrix
+
         self.syn, self.every, self.patience, self.stop = syn, every, patience, stop
-        self.rows, self.seed = rows, seed
+        self.rows, self.seed, self.metric = rows, seed, metric
         self.real = real.sample(min(rows, len(real)), random_state=seed).reset_index(drop=True)
+        self.real_assoc = association_matrix(self.real, syn.schema_)[0] if metric == "fidelity" else None
         self.history: list[dict[str, float]] = []
         self.best, self.best_step, self.best_state, self.bad = -1.0, 0, None, 0
 
-    def score(self) -> float:
-        from .metrics.fidelity import column_fidelity
+    def measure(self) -> dict[str, float]:
+        """The monitored figures of the current generator; ``score`` is the one that is compared."""
+        from .metrics.fidelity import FidelityResult, association_matrix, column_fidelity
 
         syn = self.syn
         syn._inference_body = None  # weights moved since the last call
         g = torch.Generator().manual_seed(self.seed)
         fake = syn._generate(syn._labels_for(self.rows, None, g), self.rows, g)
         syn._inference_body = None
-        cols = column_fidelity(self.real, fake, syn.schema_)
-        return float(np.mean([c.score for c in cols]))
+        shapes = float(np.mean([c.score for c in column_fidelity(self.real, fake, syn.schema_)]))
+        if self.metric == "column_shapes":
+            return {"column_shapes": shapes, "score": shapes}
+        trends = FidelityResult([], self.real_assoc, association_matrix(fake, syn.schema_)[0]).pair_trends
+        if not np.isfinite(trends):  # a one-column table has no pairs
+            return {"column_shapes": shapes, "pair_trends": trends, "score": shapes}
+        return {"column_shapes": shapes, "pair_trends": trends, "score": (shapes + trends) / 2}
+
+    def score(self) -> float:
+        return self.measure()["score"]
 
     def on_step_end(self, trainer, step):
         if step % self.every:
             return
-        s = self.score()
-        self.history.append({"step": step, "column_shapes": s})
+        m = self.measure()
+        self.history.append({"step": step, **{k: round(v, 6) for k, v in m.items()}})
+        s = m["score"]
         if s > self.best + 1e-4:
             self.best, self.best_step, self.bad = s, step, 0
             self.best_state = {k: v.detach().clone() for k, v in trainer.generator.state_dict().items()}
@@ -433,7 +448,7 @@ class Synthesizer:
         every = int(cfg["eval_every"]) or (max(50, steps // 40) if cfg["early_stopping"] else 0)
         if every:
             self.monitor_ = QualityMonitor(self, df, every, int(cfg["patience"]), int(cfg["quality_rows"]),
-                                           bool(cfg["early_stopping"]), int(cfg["seed"]) + 1)
+                                           bool(cfg["early_stopping"]), int(cfg["seed"]) + 1, cfg["monitor"])
             cbs.append(self.monitor_)
         if ckpt is not None:
             cbs.append(Every(checkpoint_every, lambda tr, step: self._save_checkpoint(ckpt)))
@@ -666,7 +681,9 @@ class Synthesizer:
         mon = getattr(self, "monitor_", None)
         quality = getattr(self, "quality_", None)
         if mon is not None:
-            quality = {"best_step": mon.best_step, "best_column_shapes": round(mon.best, 4),
+            best = next((h for h in mon.history if h["step"] == mon.best_step), {})
+            quality = {"metric": mon.metric, "best_step": mon.best_step, "best_score": round(mon.best, 4),
+                       "best_column_shapes": round(best.get("column_shapes", mon.best), 4),
                        "history": mon.history, "stopped_early": tr.stop_reason == "early_stopping"}
         return {"steps": tr.step, "train_seconds": round(tr.train_seconds, 3), "quality": quality,
                 "stopped_by": tr.stop_reason,

@@ -13,6 +13,9 @@ from typing import Any
 
 from ..errors import ConfigError
 
+#: what the quality monitor (early stopping, best-generator selection) scores
+MONITORS = ("column_shapes", "fidelity")
+
 MODELS: dict[str, dict[str, Any]] = {
     "gan": {"loss": "bce", "conditional": False, "n_critic": 1},
     "cgan": {"loss": "bce", "conditional": True, "n_critic": 1},
@@ -77,6 +80,9 @@ DEFAULTS: dict[str, Any] = {
     # against as many real rows; the best generator is kept, and with early_stopping training
     # stops after `patience` evaluations without improvement
     "eval_every": 0,           # 0 = off (on whenever early_stopping is on)
+    # the monitored score: "column_shapes", or "fidelity" = the mean of column shapes and pair
+    # trends (the associations between columns too, at about twice the cost per evaluation)
+    "monitor": "column_shapes",
     "early_stopping": False,
     "patience": 8,
     "quality_rows": 2000,
@@ -237,6 +243,8 @@ def _check(cfg: dict[str, Any]) -> None:
     for k in ("min_steps", "pretrain_critic_steps", "eval_every", "patience", "quality_rows", "stream_workers"):
         if not isinstance(cfg.get(k), int) or cfg[k] < 0:
             raise ConfigError(f"{k} must be a whole number >= 0, got {cfg.get(k)!r}")
+    if cfg.get("monitor") not in MONITORS:
+        raise ConfigError(f"monitor must be one of {', '.join(MONITORS)}, got {cfg.get('monitor')!r}")
     if cfg.get("steps") is None and cfg.get("epochs") is None:
         raise ConfigError("give a training budget: steps or epochs")
     if cfg["batch_size"] % cfg["pac"]:
