@@ -147,8 +147,8 @@ class OutputHead(nn.Module):
             self.point_groups.append((act, len(layout), len(cols)))
             layout.extend(cols)
         self.n_point = len(layout)
-        #: (spans, padded width) of each choice group, in layout order
-        self.choice_groups: list[tuple[int, int]] = []
+        #: (spans, padded width, Gumbel?) of each choice group, in layout order
+        self.choice_groups: list[tuple[int, int, bool]] = []
         inv_tau: list[float] = []
         gumbel_pos = {c: i for i, c in enumerate(gumbel_cols)}
         noise_index: list[int] = []
@@ -160,7 +160,7 @@ class OutputHead(nn.Module):
                 if act == "gumbel":
                     noise_index.extend(gumbel_pos.get(c, 0) for c in padded)
             inv_tau.extend([1.0 / tau] * (p * len(group)))
-            self.choice_groups.append((len(group), p))
+            self.choice_groups.append((len(group), p, act == "gumbel"))
         self.n_choice = len(layout) - self.n_point
         self.n_gumbel = len(gumbel_cols)
         self.n_gumbel_layout = len(noise_index)
@@ -183,8 +183,8 @@ class OutputHead(nn.Module):
         return u.clamp_(1e-10, 1.0 - 1e-7).log_().neg_().log_().neg_()
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, hard: bool = False) -> torch.Tensor:
-        """``hard``: the caller only takes the argmax of choice spans (sampling), so they get
-        logits plus Gumbel noise and skip the softmax, which does not move the argmax."""
+        """``hard``: the caller only takes the argmax of choice spans (sampling): a Gumbel span
+        then gives an indicator whose argmax is a draw from its softmax, a softmax span its logits."""
         n = len(x)
         xl = _PermuteColumns.apply(x, self.perm, self.inverse)
         point, choice = xl.split([self.n_point, self.n_choice], dim=1)
@@ -195,22 +195,41 @@ class OutputHead(nn.Module):
             elif act == "sigmoid":
                 v = torch.sigmoid(v)
             parts.append(v)
-        if self.n_choice:
+        if self.n_choice and hard:
+            parts.extend(self._choose(choice + self.pad, generator))
+        elif self.n_choice:
             z = choice + self.pad
             if self.n_gumbel:
                 g = self.gumbel_noise(n, x.device, x.dtype, generator).index_select(1, self.noise_index)
                 if self.n_gumbel_layout < self.n_choice:  # softmax spans after the Gumbel ones: no noise
                     g = torch.cat([g, g.new_zeros(n, self.n_choice - self.n_gumbel_layout)], dim=1)
                 z = z + g
-            if hard:
-                parts.append(z)
-            else:
-                if self._scaled:
-                    z = z * self.inv_tau
-                for (k, p), v in zip(self.choice_groups, z.split([k * p for k, p in self.choice_groups], dim=1)):
-                    parts.append(torch.softmax(v.reshape(n, k, p), dim=-1).reshape(n, k * p))
+            if self._scaled:
+                z = z * self.inv_tau
+            for (k, p, _), v in zip(self.choice_groups, z.split([k * p for k, p, _ in self.choice_groups], dim=1)):
+                parts.append(torch.softmax(v.reshape(n, k, p), dim=-1).reshape(n, k * p))
         out = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
         return _PermuteColumns.apply(out, self.inverse, self.perm)
+
+    def _choose(self, z: torch.Tensor, generator: torch.Generator | None) -> list[torch.Tensor]:
+        """Sampling mode: each Gumbel span draws its category from softmax(logits) by the inverse
+        CDF, one uniform per span (the Gumbel-max trick needs one per column: ten times the random
+        numbers on Adult, for the same distribution; the temperature does not change it), and
+        returns 1 from that category on, so that its argmax is the draw; softmax spans return their
+        logits (decoded by argmax, no draw)."""
+        n = len(z)
+        spans = sum(k for k, _, gumbel in self.choice_groups if gumbel)
+        u = iter(())
+        if spans:  # in (0, 1]: the threshold u * total is above zero and reaches the last category
+            u = iter((1.0 - torch.rand((n, spans), device=z.device, dtype=z.dtype, generator=generator))
+                     .split([k for k, _, gumbel in self.choice_groups if gumbel], dim=1))
+        parts = []
+        for (k, p, gumbel), v in zip(self.choice_groups, z.split([k * p for k, p, _ in self.choice_groups], dim=1)):
+            if gumbel:
+                c = torch.softmax(v.reshape(n, k, p), dim=-1).cumsum_(-1)
+                v = (c >= next(u).unsqueeze(-1) * c[:, :, -1:]).to(z.dtype).reshape(n, k * p)
+            parts.append(v)
+        return parts
 
 
 class Generator(nn.Module):
