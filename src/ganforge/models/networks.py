@@ -121,6 +121,7 @@ class OutputHead(nn.Module):
     share a few fast softmax calls. The Gumbel noise is drawn in one call for every Gumbel column
     (in the encoded order) and gathered into the layout; one more gather puts the result back in the
     encoded order. A table with 100 categorical columns costs a handful of kernel calls, not 100.
+    In sampling mode (``hard``) a Gumbel span draws its category by the inverse CDF (``_choose``).
     """
 
     def __init__(self, spans: Sequence[Span]):
