@@ -41,6 +41,13 @@ def _parse_set(values: list[str] | None) -> dict:
     return out
 
 
+def _monitor_best(q: dict) -> str:
+    """"best fidelity 0.975 at step 4392" from a training summary's quality section (model files
+    written before the monitor had a choice of metric hold column shapes only)."""
+    metric = q.get("metric", "column_shapes")
+    return f"best {metric.replace('_', ' ')} {q.get('best_score', q['best_column_shapes']):.3f} at step {q['best_step']}"
+
+
 @app.command(epilog="Example: ganforge fit adult.csv --model wcgan --target income --epochs 50 -o adult.gfm")
 def fit(
     data: Path = typer.Argument(..., help="CSV or Parquet file with a header row, or a folder of Parquet parts "
@@ -183,9 +190,7 @@ def fit(
               f"delta {s['dp']['delta']:.2g})")
     if s.get("quality"):
         q = s["quality"]
-        print(f"best {q.get('metric', 'column_shapes').replace('_', ' ')} {q.get('best_score', q['best_column_shapes']):.3f} "
-              f"at step {q['best_step']} (weights kept)"
-              + ("; stopped early" if q["stopped_early"] else ""))
+        print(f"{_monitor_best(q)} (weights kept)" + ("; stopped early" if q["stopped_early"] else ""))
 
 
 def _parse_conditions(items: list[str] | None) -> dict:
@@ -308,9 +313,7 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
                   f"{dp['noise_multiplier']:.3f}, clip {dp['max_grad_norm']:g}, sample rate {dp['sample_rate']:.4f}; "
                   f"{dp['accountant']}")
     if quality:
-        con.print(f"quality monitor: best {quality.get('metric', 'column_shapes').replace('_', ' ')} "
-                  f"{quality.get('best_score', quality['best_column_shapes']):.3f} at step "
-                  f"{quality['best_step']}" + (" (stopped early)" if quality.get("stopped_early") else ""))
+        con.print(f"quality monitor: {_monitor_best(quality)}" + (" (stopped early)" if quality.get("stopped_early") else ""))
     hist = tr.get("history") or {}
     if hist.get("g_loss"):
         d_last = hist["d_loss"][-1]

@@ -142,10 +142,9 @@ class OutputHead(nn.Module):
             start += s.width
         self.width = start
         layout: list[int] = []  # the encoded column at each layout position; -1 for padding
-        #: (activation, first position, columns) of each one-column group
-        self.point_groups: list[tuple[str, int, int]] = []
-        for act, cols in point.items():
-            self.point_groups.append((act, len(layout), len(cols)))
+        #: (activation, columns) of each one-column group, in layout order
+        self.point_groups: list[tuple[str, int]] = [(act, len(cols)) for act, cols in point.items()]
+        for cols in point.values():
             layout.extend(cols)
         self.n_point = len(layout)
         #: (spans, padded width, Gumbel?) of each choice group, in layout order
@@ -190,7 +189,7 @@ class OutputHead(nn.Module):
         xl = _PermuteColumns.apply(x, self.perm, self.inverse)
         point, choice = xl.split([self.n_point, self.n_choice], dim=1)
         parts = []
-        for (act, _, _), v in zip(self.point_groups, point.split([g[2] for g in self.point_groups], dim=1)):
+        for (act, _), v in zip(self.point_groups, point.split([k for _, k in self.point_groups], dim=1)):
             if act == "tanh":
                 v = torch.tanh(v)
             elif act == "sigmoid":
