@@ -241,3 +241,41 @@ def test_critic_scores_real_and_fake_in_one_pass_only_without_batch_statistics()
     # a critic with batch norm keeps real and fake rows in separate batches
     chosen, _ = critic_step([{"width": 16, "activation": "leaky_relu", "batchnorm": True}] * 2)
     assert not chosen
+
+
+def test_trainer_averages_the_generator_weights():
+    """ema_decay: after each generator step the average moves towards the live weights (batch-norm
+    running statistics too) by 1 - min(decay, (1 + t) / (10 + t)); fit leaves the average in the generator."""
+    import torch
+
+    from ganforge.encoding.base import Span
+    from ganforge.models.networks import Discriminator, Generator
+    from ganforge.training import TrainConfig, Trainer
+
+    real = torch.rand(40, 5)
+
+    class Source:
+        def sample(self, n):
+            return real[:n], None
+
+    torch.manual_seed(0)
+    gen = Generator(8, 0, [{"width": 16, "activation": "relu", "batchnorm": True}], [Span(2, "tanh"), Span(3, "softmax")])
+    tr = Trainer(gen, Discriminator(5, 0, [{"width": 16, "activation": "leaky_relu"}]), Source(),
+                 TrainConfig(batch_size=40, lr_g=1e-2, ema_decay=0.5))
+    expected = {k: v.clone() for k, v in gen.state_dict().items() if v.is_floating_point()}
+    for t in range(1, 6):
+        tr.train_step()
+        d = min(0.5, (1 + t) / (10 + t))
+        live = gen.state_dict()
+        expected = {k: d * v + (1 - d) * live[k] for k, v in expected.items()}
+        got = tr.ema.state_dict()
+        for k, v in expected.items():
+            torch.testing.assert_close(got[k], v, msg=k)
+    assert any(not torch.equal(tr.ema.state_dict()[k], gen.state_dict()[k]) for k in expected)
+    assert any("running_mean" in k for k in expected)
+    assert tr.sampling_generator is tr.ema
+    tr.fit(7)
+    for k, v in tr.ema.state_dict().items():
+        assert torch.equal(gen.state_dict()[k], v), k
+    with pytest.raises(ValueError, match="ema_decay"):
+        TrainConfig(ema_decay=1.0)

@@ -85,6 +85,9 @@ def fit(
     monitor: Optional[str] = typer.Option(None, "--monitor", help="What --early-stopping scores: column_shapes "
                                           "(default) or fidelity (column shapes and pair trends, for tables "
                                           "whose columns depend on each other; about twice the cost per score)."),
+    ema_decay: Optional[float] = typer.Option(None, "--ema-decay", help="Keep and sample an exponential moving "
+                                              "average of the generator's weights, with this decay per step "
+                                              "(0 = off, the live weights; 0.999 = a long average)."),
     eval_every: Optional[int] = typer.Option(None, "--eval-every", help="Steps between quality scores "
                                                                           "(default with --early-stopping: steps/40)."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Stop training after this many seconds "
@@ -138,6 +141,7 @@ def fit(
         overrides["early_stopping"] = True
     for k, v in (("steps", steps), ("epochs", epochs), ("batch_size", batch_size), ("lr_g", lr), ("lr_d", lr),
                  ("categorical_threshold", categorical_threshold), ("eval_every", eval_every), ("monitor", monitor),
+                 ("ema_decay", ema_decay),
                  ("time_limit", time_limit), ("dp_epsilon", dp_epsilon), ("dp_delta", dp_delta)):
         if v is not None:
             overrides[k] = v

@@ -101,16 +101,20 @@ class QualityMonitor(Callback):
         self.real_assoc = association_matrix(self.real, syn.schema_)[0] if metric == "fidelity" else None
         self.history: list[dict[str, float]] = []
         self.best, self.best_step, self.best_state, self.bad = -1.0, 0, None, 0
+        #: the network scored: the trainer's averaged generator when it keeps one
+        self.net: torch.nn.Module | None = None
+
+    def on_train_begin(self, trainer):
+        self.net = trainer.sampling_generator
 
     def measure(self) -> dict[str, float]:
         """The monitored figures of the current generator; ``score`` is the one that is compared."""
         from .metrics.fidelity import FidelityResult, association_matrix, column_fidelity
 
         syn = self.syn
-        syn._inference_body = None  # weights moved since the last call
         g = torch.Generator().manual_seed(self.seed)
-        fake = syn._generate(syn._labels_for(self.rows, None, g), self.rows, g)
-        syn._inference_body = None
+        fake = syn._generate(syn._labels_for(self.rows, None, g), self.rows, g,
+                             net=self.net if self.net is not None else syn.generator_)
         shapes = float(np.mean([c.score for c in column_fidelity(self.real, fake, syn.schema_)]))
         if self.metric == "column_shapes":
             return {"column_shapes": shapes, "score": shapes}
@@ -130,13 +134,14 @@ class QualityMonitor(Callback):
         s = m["score"]
         if s > self.best + 1e-4:
             self.best, self.best_step, self.bad = s, step, 0
-            self.best_state = {k: v.detach().clone() for k, v in trainer.generator.state_dict().items()}
+            self.best_state = {k: v.detach().clone() for k, v in trainer.sampling_generator.state_dict().items()}
         else:
             self.bad += 1
             if self.stop and self.bad >= self.patience:
                 trainer.stop_requested, trainer.stop_reason = True, "early_stopping"
 
     def on_train_end(self, trainer):
+        self.net = None  # from now on the monitor scores the kept generator
         if self.best_state is not None:
             trainer.generator.load_state_dict(self.best_state)
 
@@ -420,7 +425,7 @@ class Synthesizer:
                          n_critic=cfg["n_critic"],
                          gp_lambda=cfg["gp_lambda"], lr_g=cfg["lr_g"], lr_d=cfg["lr_d"], betas=tuple(cfg["betas"]),
                          weight_decay_g=cfg["weight_decay_g"], weight_decay_d=cfg["weight_decay_d"],
-                         pretrain_critic_steps=cfg["pretrain_critic_steps"])
+                         pretrain_critic_steps=cfg["pretrain_critic_steps"], ema_decay=float(cfg["ema_decay"]))
         dev = self.device_
         codes_t = None if stream is not None or codes is None else torch.as_tensor(codes, device=dev)
         if stream is not None:
@@ -568,16 +573,22 @@ class Synthesizer:
     INFERENCE_BATCH = 2048
 
     @torch.inference_mode()
-    def _generate(self, codes: torch.Tensor | None, n: int, g: torch.Generator) -> pd.DataFrame:
+    def _generate(self, codes: torch.Tensor | None, n: int, g: torch.Generator,
+                  net: torch.nn.Module | None = None) -> pd.DataFrame:
+        """``net``: a generator to sample from other than the fitted one (the quality monitor's, while
+        its weights move; its folded body is not cached)."""
         dev = self.device_
         z = torch.randn(n, self.generator_.latent_dim, generator=g).to(dev)
         cond = None
         if codes is not None:
             cond = torch.nn.functional.one_hot(codes, len(self.condition_["categories"])).float().to(dev)
         dg = g if dev.type == "cpu" else torch.Generator(dev).manual_seed(int(torch.randint(2**62, (1,), generator=g)))
-        if getattr(self, "_inference_body", None) is None:
-            self._inference_body = self.generator_.inference_body()
-        body, head = self._inference_body, self.generator_.head
+        if net is not None:
+            body, head = net.inference_body(), net.head
+        else:
+            if getattr(self, "_inference_body", None) is None:
+                self._inference_body = self.generator_.inference_body()
+            body, head = self._inference_body, self.generator_.head
         out = np.empty((n, head.width), dtype=np.float32)
         step = self.INFERENCE_BATCH if dev.type == "cpu" else 65536
         for i in range(0, n, step):

@@ -43,10 +43,15 @@ class TrainConfig:
     weight_decay_d: float = 0.0
     pretrain_critic_steps: int = 0
     log_every: int = 25
+    #: exponential moving average of the generator's weights: 0 = off, else the decay per generator
+    #: step (capped by (1 + t) / (10 + t) at step t, so the first, random weights fade quickly)
+    ema_decay: float = 0.0
 
     def __post_init__(self):
         if self.loss not in losses.LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
 
 
 class Callback:
@@ -88,6 +93,26 @@ class Trainer:
         # separate batches, as in the WGAN-GP and CTGAN recipes; without them one pass gives the same scores
         self._joint_critic = not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
                                      for m in self.discriminator.modules())
+        #: the averaged generator (``ema_decay`` > 0): what the quality monitor scores, and what the
+        #: generator holds after ``fit``; the live weights keep training
+        self.ema: torch.nn.Module | None = None
+        if c.ema_decay > 0:
+            import copy
+
+            self.ema = copy.deepcopy(self.generator).eval().requires_grad_(False)
+            self._ema_pairs = [(a, b) for a, b in zip(self.ema.state_dict().values(),
+                                                      self.generator.state_dict().values()) if a.is_floating_point()]
+
+    @property
+    def sampling_generator(self) -> torch.nn.Module:
+        """The generator whose rows count: the averaged one when ``ema_decay`` is set."""
+        return self.ema if self.ema is not None else self.generator
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
+        avg, live = zip(*self._ema_pairs)  # parameters and batch-norm running statistics
+        torch._foreach_lerp_(list(avg), list(live), 1.0 - decay)
 
     # --- one step -----------------------------------------------------------------------
     def _noise(self, n: int) -> torch.Tensor:
@@ -157,6 +182,8 @@ class Trainer:
             d_loss, d_real, d_fake = self._critic_step()
         g_loss = self._generator_step()
         self.step += 1
+        if self.ema is not None:
+            self._update_ema()
         self._pending.append(torch.stack([g_loss, d_loss, d_real, d_fake]))
 
     # --- bookkeeping --------------------------------------------------------------------
@@ -216,6 +243,8 @@ class Trainer:
             self.train_seconds += time.perf_counter() - t0
             self.generator.eval()
             self.discriminator.eval()
+        if self.ema is not None:  # the generator that is kept is the average (a monitor may then pick its best)
+            self.generator.load_state_dict(self.ema.state_dict())
         for cb in self.callbacks:
             cb.on_train_end(self)
         return self.history
@@ -224,6 +253,8 @@ class Trainer:
     def state_tensors(self) -> dict[str, torch.Tensor]:
         out = {f"generator.{k}": v for k, v in self.generator.state_dict().items()}
         out.update({f"discriminator.{k}": v for k, v in self.discriminator.state_dict().items()})
+        if self.ema is not None:
+            out.update({f"ema.{k}": v for k, v in self.ema.state_dict().items()})
         for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
             for pid, st in opt.state_dict()["state"].items():
                 for k, v in st.items():
@@ -249,6 +280,12 @@ class Trainer:
                                 f"--nproc {world}, or drop --resume")
         self.generator.load_state_dict(with_prefix(tensors, "generator"))
         self.discriminator.load_state_dict(with_prefix(tensors, "discriminator"))
+        if self.ema is not None:
+            ema = with_prefix(tensors, "ema")
+            if not ema:
+                raise TrainingError("the checkpoint holds no averaged generator (it was written with ema_decay 0); "
+                                    "resume it with the same ema_decay, or drop --resume")
+            self.ema.load_state_dict(ema)
         for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
             sd = opt.state_dict()
             flat = with_prefix(tensors, name)
