@@ -62,6 +62,18 @@ def test_fit_sample_info(model_file, tmp_path, capsys):
     assert (pd.read_csv(tmp_path / "yes.csv")["smoker"] == "yes").all()
     code, stdout, _ = run(["info", model_file], capsys)
     assert code == 0 and "cgan" in stdout and "risk" in stdout and "ordinal" in stdout
+    assert "moving average of its weights (decay 0.999)" in stdout  # the default preset's
+
+
+def test_ema_decay_option(csv_file, tmp_path, capsys):
+    out = tmp_path / "last.gfm"
+    code, _, err = run(["fit", csv_file, "--steps", 5, "--ema-decay", 0, "-o", out, *FAST], capsys)
+    assert code == 0, err
+    code, stdout, _ = run(["info", out], capsys)
+    assert code == 0 and "moving average" not in stdout
+    one_line_error(*run(["fit", csv_file, "--steps", 5, "--ema-decay", 1.5, "-o", tmp_path / "bad.gfm", *FAST],
+                        capsys), "ema_decay must be a number in [0, 1)")
+    assert not (tmp_path / "bad.gfm").exists()
 
 
 def one_line_error(code, out, err, *words):

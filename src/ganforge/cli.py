@@ -306,6 +306,8 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     con.print(f"trained {tr.get('steps')} steps on {meta.get('n_rows')} rows in {tr.get('fit_seconds')} s; "
               f"batch {cfg['batch_size']}, latent {cfg['latent_dim']}, seed {cfg['seed']}, "
               f"encoding {cfg['numeric_encoding']}/{cfg['categorical_encoding']}")
+    if cfg.get("ema_decay"):  # files from before the option have no key: last weights
+        con.print(f"generator: moving average of its weights (decay {cfg['ema_decay']:g})")
     cond = meta.get("condition")
     if cond:
         con.print(f"condition: {cond['column']} ({cond['kind']}), values {cond['categories'][:10]}")
