@@ -164,7 +164,8 @@ def test_pickle_payload_is_never_executed(tmp_path):
 def test_early_stopping_keeps_the_best_generator_and_stops():
     df = four_gaussians(2000)
     kw = dict(seed=0, **SMALL)
-    mon = Synthesizer("gan", steps=3000, early_stopping=True, eval_every=50, patience=3, **kw).fit(df)
+    mon = Synthesizer("gan", steps=3000, early_stopping=True, eval_every=50, patience=3, monitor="column_shapes",
+                      **kw).fit(df)
     q = mon.summary()["quality"]
     assert q["stopped_early"] and mon.trainer_.step < 3000
     scores = [h["column_shapes"] for h in q["history"]]
@@ -269,7 +270,7 @@ def test_averaged_generator_is_monitored_kept_and_learns():
                     return float(np.mean([c.score for c in column_fidelity(mon.real, fake, syn.schema_)]))
                 seen.append((shapes(trainer.ema), shapes(trainer.generator)))
 
-    syn = Synthesizer("wgan", steps=600, eval_every=100, ema_decay=0.99, seed=0, **SMALL)
+    syn = Synthesizer("wgan", steps=600, eval_every=100, ema_decay=0.99, monitor="column_shapes", seed=0, **SMALL)
     syn.fit(df, callbacks=[Probe()])
     q = syn.summary()["quality"]
     assert len(seen) == len(q["history"]) == 6

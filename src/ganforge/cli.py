@@ -82,9 +82,9 @@ def fit(
     early_stopping: bool = typer.Option(False, "--early-stopping", help="Score generated rows (see --monitor) "
                                         "every --eval-every steps, keep the best generator, stop when it stops "
                                         "improving (then --steps/--epochs is an upper bound)."),
-    monitor: Optional[str] = typer.Option(None, "--monitor", help="What --early-stopping scores: column_shapes "
-                                          "(default) or fidelity (column shapes and pair trends, for tables "
-                                          "whose columns depend on each other; about twice the cost per score)."),
+    monitor: Optional[str] = typer.Option(None, "--monitor", help="What --early-stopping scores: fidelity "
+                                          "(column shapes and pair trends; the default preset's) or column_shapes "
+                                          "(half the cost per score; the other presets' default)."),
     ema_decay: Optional[float] = typer.Option(None, "--ema-decay", help="Keep and sample an exponential moving "
                                               "average of the generator's weights, with this decay per step "
                                               "(0 = off, the live weights; 0.999 = a long average)."),
