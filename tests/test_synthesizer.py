@@ -110,6 +110,16 @@ def test_resume_from_checkpoint_matches_an_uninterrupted_run(tmp_path, ema_decay
     pd.testing.assert_frame_equal(full.sample(100, seed=1), resumed.sample(100, seed=1))
 
 
+def test_resume_with_an_average_from_a_checkpoint_without_one_says_what_to_do(tmp_path):
+    df = four_gaussians(500)
+    ckpt = tmp_path / "last.ckpt"
+    Synthesizer("gan", steps=10, ema_decay=0.0, **SMALL).fit(df, checkpoint=ckpt, checkpoint_every=5)
+    with pytest.raises(TrainingError, match="no averaged generator.*--ema-decay 0"):
+        Synthesizer("gan", steps=20, ema_decay=0.9, **SMALL).fit(df, checkpoint=ckpt, resume=True)
+    # as told: the same run goes on
+    assert Synthesizer("gan", steps=20, ema_decay=0.0, **SMALL).fit(df, checkpoint=ckpt, resume=True).trainer_.step == 20
+
+
 def test_resume_refuses_a_checkpoint_of_other_data(tmp_path):
     ckpt = tmp_path / "run.ckpt"
     Synthesizer("gan", steps=10, **SMALL).fit(four_gaussians(500), checkpoint=ckpt, checkpoint_every=5)

@@ -283,8 +283,9 @@ class Trainer:
         if self.ema is not None:
             ema = with_prefix(tensors, "ema")
             if not ema:
-                raise TrainingError("the checkpoint holds no averaged generator (it was written with ema_decay 0); "
-                                    "resume it with the same ema_decay, or drop --resume")
+                raise TrainingError("the checkpoint holds no averaged generator (it was written with ema_decay 0, "
+                                    "or by a ganforge without it): resume it with --ema-decay 0 (ema_decay=0), "
+                                    "or drop --resume")
             self.ema.load_state_dict(ema)
         for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
             sd = opt.state_dict()
