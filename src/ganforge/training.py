@@ -9,6 +9,7 @@ callbacks.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -97,11 +98,10 @@ class Trainer:
         #: generator holds after ``fit``; the live weights keep training
         self.ema: torch.nn.Module | None = None
         if c.ema_decay > 0:
-            import copy
-
             self.ema = copy.deepcopy(self.generator).eval().requires_grad_(False)
-            self._ema_pairs = [(a, b) for a, b in zip(self.ema.state_dict().values(),
-                                                      self.generator.state_dict().values()) if a.is_floating_point()]
+            # the float tensors of both (parameters and batch-norm running statistics), in the same order
+            self._ema_avg = [v for v in self.ema.state_dict().values() if v.is_floating_point()]
+            self._ema_live = [v for v in self.generator.state_dict().values() if v.is_floating_point()]
 
     @property
     def sampling_generator(self) -> torch.nn.Module:
@@ -111,8 +111,7 @@ class Trainer:
     @torch.no_grad()
     def _update_ema(self) -> None:
         decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
-        avg, live = zip(*self._ema_pairs)  # parameters and batch-norm running statistics
-        torch._foreach_lerp_(list(avg), list(live), 1.0 - decay)
+        torch._foreach_lerp_(self._ema_avg, self._ema_live, 1.0 - decay)
 
     # --- one step -----------------------------------------------------------------------
     def _noise(self, n: int) -> torch.Tensor:
