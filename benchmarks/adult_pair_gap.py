@@ -110,6 +110,27 @@ def training_by_sampling(train, seed: int, epochs: int, n_critic: int):
     return enc.inverse_transform(out.numpy(), np.random.default_rng(seed)), steps
 
 
+def overrides(items: list[str]) -> dict:
+    """``--set KEY=VALUE`` options (JSON values) as a dict of preset overrides."""
+    return {k: json.loads(v) for k, v in (s.split("=", 1) for s in items)}
+
+
+def adult(data_dir: str | None):
+    """adult.data, adult.test and the schema inferred from adult.data (target income)."""
+    train = datasets.load_adult(data_dir)
+    return train, datasets.load_adult(data_dir, split="test"), infer_schema(train, target="income")
+
+
+def score(train, synth, test, schema, seed: int):
+    """The evaluation suite as benchmarks/compare_ctgan.py runs it (adult.test for TSTR, logistic
+    regression and XGBoost), and its headline figures rounded for printing."""
+    res = evaluate(train, synth[list(train.columns)], test=test, target="income", schema=schema, seed=seed,
+                   tsne=False, utility_classifiers=("logistic_regression", "xgboost"))
+    return res, dict(column_shapes=round(res.column_shapes, 4), pair_trends=round(res.pair_trends, 4),
+                     pair_trends_sdmetrics=round(res.fidelity.pair_trends_sdmetrics, 4),
+                     detection_auc=round(res.detection.cv_auc, 4), tstr_auc=round(res.utility.mean("tstr"), 4))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a default-preset override (JSON value)")
@@ -121,15 +142,13 @@ def main() -> None:
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args()
     torch.set_num_threads(2)
-    train = datasets.load_adult(args.data_dir)
-    test = datasets.load_adult(args.data_dir, split="test")
-    schema = infer_schema(train, target="income")
+    train, test, schema = adult(args.data_dir)
     t = time.perf_counter()
     if args.training_by_sampling:
         synth, steps = training_by_sampling(train, args.seed, args.epochs, args.n_critic)
         name = f"training-by-sampling, {args.epochs} epochs, n_critic {args.n_critic}"
     else:
-        kw = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
+        kw = overrides(args.set)
         syn = Synthesizer("wcgan", "default", seed=args.seed, device="cpu", **kw).fit(train, target="income", quiet=True)
         summary = syn.summary()
         synth, steps = syn.sample(len(train), seed=args.seed + 1), summary["steps"]
@@ -138,12 +157,8 @@ def main() -> None:
             q = summary["quality"]
             name += f" (stopped by {summary['stopped_by']}; kept step {q['best_step']}, {q['metric']} {q['best_score']})"
     fit_s = time.perf_counter() - t
-    res = evaluate(train, synth[list(train.columns)], test=test, target="income", schema=schema, seed=args.seed,
-                   tsne=False, utility_classifiers=("logistic_regression", "xgboost"))
-    print(json.dumps(dict(run=name, seed=args.seed, seconds=round(fit_s, 1), steps=steps,
-                          column_shapes=round(res.column_shapes, 4), pair_trends=round(res.pair_trends, 4),
-                          pair_trends_sdmetrics=round(res.fidelity.pair_trends_sdmetrics, 4),
-                          detection_auc=round(res.detection.cv_auc, 4), tstr_auc=round(res.utility.mean("tstr"), 4))))
+    res, figures = score(train, synth, test, schema, args.seed)
+    print(json.dumps(dict(run=name, seed=args.seed, seconds=round(fit_s, 1), steps=steps, **figures)))
     d, real, fake = (res.fidelity.association_difference, res.fidelity.association_real,
                      res.fidelity.association_synthetic)
     worst = sorted(((d.loc[a, b], a, b) for i, a in enumerate(d.columns) for b in d.columns[i + 1:]), reverse=True)

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
 import torch
 
-from ganforge import Synthesizer, datasets, evaluate
-from ganforge.schema import infer_schema
+from ganforge import Synthesizer
 from ganforge.training import Callback
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from adult_pair_gap import adult, overrides, score  # noqa: E402
 
 
 class Averages(Callback):
@@ -48,10 +52,8 @@ def main() -> None:
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args()
     torch.set_num_threads(2)
-    train = datasets.load_adult(args.data_dir)
-    test = datasets.load_adult(args.data_dir, split="test")
-    schema = infer_schema(train, target="income")
-    kw = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
+    train, test, schema = adult(args.data_dir)
+    kw = overrides(args.set)
     averages = Averages([float(d) for d in args.decays.split(",")])
     syn = Synthesizer("wcgan", "default", seed=args.seed, device="cpu", epochs=300, time_limit=args.time_limit,
                       **{**kw, "ema_decay": 0.0})
@@ -66,11 +68,9 @@ def main() -> None:
         syn.generator_.load_state_dict(state)
         syn._inference_body = None
         synth = syn.sample(len(train), seed=args.seed + 1)
-        res = evaluate(train, synth[list(train.columns)], test=test, target="income", schema=schema, seed=args.seed,
-                       tsne=False, utility_classifiers=("logistic_regression", "xgboost"))
-        print(json.dumps(dict(generator=name, column_shapes=round(res.column_shapes, 4),
-                              pair_trends=round(res.pair_trends, 4), detection_auc=round(res.detection.cv_auc, 4),
-                              tstr_auc=round(res.utility.mean("tstr"), 4))), flush=True)
+        figures = score(train, synth, test, schema, args.seed)[1]
+        figures.pop("pair_trends_sdmetrics")
+        print(json.dumps(dict(generator=name, **figures)), flush=True)
 
 
 if __name__ == "__main__":
