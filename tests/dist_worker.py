@@ -20,7 +20,7 @@ from ganforge.training import TrainConfig, Trainer
 B, PAC, LATENT, N_LABELS = 40, 2, 8, 3
 
 
-def main(out: str) -> None:
+def main(out: str, reuse_fakes: bool = False) -> None:
     ctx = distributed.context("cpu")
     world, rank = ctx.world_size, ctx.rank
     g = torch.Generator().manual_seed(123)
@@ -70,7 +70,8 @@ def main(out: str) -> None:
     if ctx.active:
         distributed.broadcast_module(gen)
         distributed.broadcast_module(disc)
-    cfg = TrainConfig(loss="wasserstein", batch_size=B // world, n_critic=2, gp_lambda=10.0, lr_g=1e-3, lr_d=1e-3)
+    cfg = TrainConfig(loss="wasserstein", batch_size=B // world, n_critic=2, gp_lambda=10.0, lr_g=1e-3, lr_d=1e-3,
+                      reuse_fakes=reuse_fakes)
     tr = FixedNoiseTrainer(gen, disc, Source(), cfg, dist=ctx)
     seen, counts = {}, {"d": 0, "g": 0}
     for name, opt, net in (("d", tr.opt_d, disc), ("g", tr.opt_g, gen)):
@@ -94,4 +95,4 @@ def main(out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], reuse_fakes=sys.argv[2:] == ["reuse_fakes"])

@@ -30,12 +30,15 @@ def _run(cmd, threads=1, **kw):
     return r
 
 
-def test_one_step_on_two_ranks_is_one_step_on_the_global_batch(tmp_path):
+@pytest.mark.parametrize("reuse", [False, True])
+def test_one_step_on_two_ranks_is_one_step_on_the_global_batch(tmp_path, reuse):
     """The real Trainer with the penalty's double backward: each rank's optimisers receive the
-    gradient of the whole batch, and the ranks' weights are bit-for-bit identical after the step."""
-    _run([sys.executable, str(HERE / "dist_worker.py"), str(tmp_path)], threads=2)
+    gradient of the whole batch, and the ranks' weights are bit-for-bit identical after the step
+    (also when the generator step reuses the critic step's fake rows)."""
+    extra = ["reuse_fakes"] if reuse else []
+    _run([sys.executable, str(HERE / "dist_worker.py"), str(tmp_path)] + extra, threads=2)
     _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
-          str(HERE / "dist_worker.py"), str(tmp_path)])
+          str(HERE / "dist_worker.py"), str(tmp_path)] + extra)
     ref = load_file(tmp_path / "rank0_of1.safetensors")
     r0 = load_file(tmp_path / "rank0_of2.safetensors")
     r1 = load_file(tmp_path / "rank1_of2.safetensors")

@@ -34,10 +34,13 @@ def trained(mixture):
         n_critic = {} if MODELS[name]["loss"] == "bce" else {"n_critic": 2}
         out[name] = Synthesizer(name, "default", steps=1500, seed=0, **SMALL, **n_critic).fit(
             mixture, target="color")
+    # ctgan-like's step: one critic step, the generator step on the critic step's fake rows
+    out["wcgan-reuse"] = Synthesizer("wcgan", "default", steps=1500, seed=0, n_critic=1, reuse_fakes=True,
+                                     **SMALL).fit(mixture, target="color")
     return out
 
 
-@pytest.mark.parametrize("name", ["gan", "cgan", "wgan", "wcgan"])
+@pytest.mark.parametrize("name", ["gan", "cgan", "wgan", "wcgan", "wcgan-reuse"])
 def test_model_learns_four_gaussians(trained, mixture, name):
     ok, figures = fidelity_ok(mixture, trained[name].sample(4000, seed=1))
     assert ok, figures
@@ -95,6 +98,10 @@ def test_presets_and_models_resolve():
         resolve_config("gan", latnt_dim=3)
     with pytest.raises(ConfigError, match="multiple of pac"):
         resolve_config("gan", batch_size=55, pac=10)
+    assert resolve_config("wcgan", "ctgan-like")["reuse_fakes"] is True
+    assert resolve_config("wcgan", "default")["reuse_fakes"] is False
+    with pytest.raises(ConfigError, match="reuse_fakes must be true or false, got 'yes'"):
+        resolve_config("wcgan", reuse_fakes="yes")
 
 
 def test_conditional_model_without_label_is_a_clear_error(mixture):
@@ -279,3 +286,48 @@ def test_trainer_averages_the_generator_weights():
         assert torch.equal(gen.state_dict()[k], v), k
     with pytest.raises(ValueError, match="ema_decay"):
         TrainConfig(ema_decay=1.0)
+
+
+@pytest.mark.parametrize("n_critic", [1, 3])
+def test_trainer_reuses_the_last_critic_steps_fakes(n_critic):
+    """reuse_fakes: the generator step scores the rows of the last critic step (same noise, graph kept)
+    with the updated critic, so its gradient is that of -mean D_new(G(z_last)); one generator forward
+    per step fewer. Without it the generator step draws new noise and the same gradient differs."""
+    import copy
+
+    import torch
+
+    from ganforge.encoding.base import Span
+    from ganforge.models.networks import Discriminator, Generator
+    from ganforge.training import TrainConfig, Trainer
+
+    real = torch.rand(40, 5)
+
+    class Source:
+        def sample(self, n):
+            return real[:n], None
+
+    def run(reuse):
+        torch.manual_seed(0)
+        gen = Generator(8, 0, [{"width": 16, "activation": "relu", "batchnorm": True}], [Span(2, "tanh"), Span(3, "softmax")])
+        disc = Discriminator(5, 0, [{"width": 16, "activation": "leaky_relu"}])
+        tr = Trainer(gen, disc, Source(), TrainConfig(batch_size=40, n_critic=n_critic, reuse_fakes=reuse))
+        calls = []
+        gen.register_forward_hook(lambda m, i, o: calls.append(1))
+        for _ in range(2):  # the second step starts from trained, different networks
+            before = copy.deepcopy(gen)
+            torch.manual_seed(1)
+            tr.train_step()
+        forwards = len(calls)  # (the copy below carries the hook too)
+        # the noise of the last critic step: n_critic normals draws, each followed by one uniform (penalty)
+        torch.manual_seed(1)
+        for _ in range(n_critic):
+            z = torch.randn(40, 8)
+            torch.rand(40, 1, 1)
+        loss = -disc(before(z, None), None).mean()  # the critic after its update, the generator before
+        grads = torch.autograd.grad(loss, list(before.parameters()))
+        same = all(torch.allclose(a, p.grad, rtol=1e-4, atol=1e-6) for a, p in zip(grads, gen.parameters()))
+        return same, forwards
+
+    assert run(True) == (True, 2 * n_critic)
+    assert run(False) == (False, 2 * (n_critic + 1))

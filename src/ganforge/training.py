@@ -47,6 +47,10 @@ class TrainConfig:
     #: exponential moving average of the generator's weights: 0 = off, else the decay per generator
     #: step (capped by (1 + t) / (10 + t) at step t, so the first, random weights fade quickly)
     ema_decay: float = 0.0
+    #: the generator step reuses the fake rows of the last critic step (its forward pass kept with
+    #: its graph) instead of generating new ones: one generator forward and one batch of conditions
+    #: fewer per step, as in PyTorch's DCGAN example
+    reuse_fakes: bool = False
 
     def __post_init__(self):
         if self.loss not in losses.LOSSES:
@@ -90,6 +94,7 @@ class Trainer:
         self.stop_reason: str | None = None
         self.train_seconds = 0.0
         self._pending: list[torch.Tensor] = []
+        self._kept: tuple[torch.Tensor, torch.Tensor | None] | None = None
         # a critic with batch statistics (a user's batchnorm layer) must see real and fake rows in
         # separate batches, as in the WGAN-GP and CTGAN recipes; without them one pass gives the same scores
         self._joint_critic = not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
@@ -134,13 +139,20 @@ class Trainer:
             d_fake = self.discriminator(fake, fake_cond).mean()
         return nan, nan, d_fake
 
-    def _critic_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _critic_step(self, keep: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One critic update; ``keep``: generate with the generator's graph and keep the rows (and
+        their conditions) in ``self._kept`` for the generator step."""
         if self.private is not None:
             return self._private_critic_step()
         c = self.config
         real, cond = self.source.sample(c.batch_size)
-        with torch.no_grad():
-            fake = self.generator(self._noise(len(real)), cond)
+        if keep:
+            kept = self.generator(self._noise(len(real)), cond)
+            self._kept = (kept, cond)
+            fake = kept.detach()
+        else:
+            with torch.no_grad():
+                fake = self.generator(self._noise(len(real)), cond)
         if self._joint_critic:  # real and fake rows in one pass: half the critic's kernel calls
             both = self.discriminator(torch.cat([real, fake]), None if cond is None else torch.cat([cond, cond]))
             real_score, fake_score = both.chunk(2)  # equal halves: real rows first
@@ -159,11 +171,14 @@ class Trainer:
 
     def _generator_step(self) -> torch.Tensor:
         c = self.config
-        # the generator needs conditions only: a source may give them without reading real rows
-        conditions = getattr(self.source, "conditions", None)
-        cond = conditions(c.batch_size) if conditions is not None else self.source.sample(c.batch_size)[1]
+        if self._kept is not None:  # the last critic step's rows, scored by the updated critic
+            (fake, cond), self._kept = self._kept, None
+        else:
+            # the generator needs conditions only: a source may give them without reading real rows
+            conditions = getattr(self.source, "conditions", None)
+            cond = conditions(c.batch_size) if conditions is not None else self.source.sample(c.batch_size)[1]
+            fake = self.generator(self._noise(c.batch_size), cond)
         self.discriminator.requires_grad_(False)
-        fake = self.generator(self._noise(c.batch_size), cond)
         loss = losses.generator_loss(c.loss, self.discriminator(fake, cond))
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
@@ -177,8 +192,11 @@ class Trainer:
 
     def train_step(self) -> None:
         """One generator update after ``n_critic`` discriminator updates."""
-        for _ in range(self.config.n_critic):
-            d_loss, d_real, d_fake = self._critic_step()
+        c = self.config
+        # a private critic draws Poisson batches of its own; its fakes are not kept
+        reuse = c.reuse_fakes and self.private is None
+        for i in range(c.n_critic):
+            d_loss, d_real, d_fake = self._critic_step(keep=reuse and i == c.n_critic - 1)
         g_loss = self._generator_step()
         self.step += 1
         if self.ema is not None:

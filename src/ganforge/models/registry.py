@@ -63,6 +63,9 @@ DEFAULTS: dict[str, Any] = {
     # an exponential moving average of the generator's weights is what is kept and sampled (0 = off):
     # the decay per generator step, capped by (1 + t) / (10 + t) at step t
     "ema_decay": 0.0,
+    # the generator step reuses the last critic step's fake rows (scored again by the updated critic)
+    # instead of generating new ones: one generator forward and one draw of conditions fewer per step
+    "reuse_fakes": False,
     "steps": None,             # one of steps / epochs; steps wins when both are given
     "epochs": 100,
     "min_steps": 0,            # floor on an epoch budget, so that small tables are not under-trained
@@ -157,7 +160,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "epochs": 60,
         "min_steps": 1500,
     },
-    # CTGAN's architecture and batch (for like-for-like speed comparisons).
+    # CTGAN's architecture and batch (for like-for-like speed comparisons). Its generator step reuses
+    # the critic step's fake rows: one generator forward fewer per step, the same quality on Adult
+    # (docs/performance.md); reuse_fakes=False draws new ones as CTGAN does.
     "ctgan-like": {
         "latent_dim": 128,
         "generator_layers": _dense([256, 256], "relu", batchnorm=True, residual=True),
@@ -170,6 +175,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "weight_decay_g": 1e-6,
         "n_critic": 1,
         "epochs": 300,
+        "reuse_fakes": True,
     },
     # Our general default (docs/default-preset.md has the measurements that chose it): mode-specific
     # numerics with exact point masses, CTGAN-sized networks with a lighter critic dropout, and the
@@ -257,6 +263,8 @@ def _check(cfg: dict[str, Any]) -> None:
     ema = cfg.get("ema_decay")
     if not isinstance(ema, (int, float)) or isinstance(ema, bool) or not 0 <= ema < 1:
         raise ConfigError(f"ema_decay must be a number in [0, 1) (0 = off, 0.999 = a long average), got {ema!r}")
+    if not isinstance(cfg.get("reuse_fakes"), bool):
+        raise ConfigError(f"reuse_fakes must be true or false, got {cfg.get('reuse_fakes')!r}")
     if cfg.get("monitor") not in MONITORS:
         raise ConfigError(f"monitor must be one of {', '.join(MONITORS)}, got {cfg.get('monitor')!r}")
     if cfg.get("steps") is None and cfg.get("epochs") is None:
