@@ -14,7 +14,9 @@ count, so that peak RSS is that of one system alone. Systems: CTGAN (its default
 epochs), ganforge wcgan with the ``ctgan-like`` preset (the same architecture, batch and epochs:
 speed like for like) and ganforge wcgan with the ``default`` preset, and the ``default`` preset stopped by ``time_limit`` at
 one tenth of the CTGAN wall time of the same dataset and seed (``ganforge-default-tenth``). Quality is measured with
-ganforge's evaluation suite on as many synthetic rows as training rows.
+ganforge's evaluation suite on as many synthetic rows as training rows. ``ganforge-ctgan-like-fresh``
+(only when named) is ``ctgan-like`` with ``reuse_fakes=False``: new fake rows for each generator step, as
+CTGAN draws them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ import time
 from pathlib import Path
 
 SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default", "ganforge-default-tenth")
+#: run only when named in --systems: ctgan-like with a new generator batch per step, as CTGAN draws
+#: (the preset reuses the critic step's fake rows)
+EXTRA = ("ganforge-ctgan-like-fresh",)
 #: the default preset with a time limit of one tenth of the same seed's CTGAN wall time (the issue's
 #: "CTGAN-300's quality in under one tenth of its wall time"); the limit counts from the start of fit
 TENTH = 0.1
@@ -95,8 +100,10 @@ def child(args) -> None:
         else:
             from ganforge import Synthesizer
 
-            preset = "ctgan-like" if args.system == "ganforge-ctgan-like" else "default"
+            preset = "ctgan-like" if args.system.startswith("ganforge-ctgan-like") else "default"
             kw = {"epochs": args.ctgan_epochs} if preset == "ctgan-like" else {}
+            if args.system == "ganforge-ctgan-like-fresh":
+                kw["reuse_fakes"] = False
             if args.system == "ganforge-default-tenth":
                 kw["time_limit"] = out["time_limit"] = args.time_limit
             syn = Synthesizer("wcgan", preset, seed=args.seed, device="cpu", **kw)
@@ -149,7 +156,7 @@ def table(results: list[dict], seeds: list[int]) -> list[str]:
 
     lines = ["| dataset | system | " + " | ".join(h for _, h, _ in COLUMNS) + " |",
              "|---|---|" + "---:|" * len(COLUMNS)]
-    keys = sorted({(r["dataset"], r["system"]) for r in results}, key=lambda k: (k[0], SYSTEMS.index(k[1])))
+    keys = sorted({(r["dataset"], r["system"]) for r in results}, key=lambda k: (k[0], (SYSTEMS + EXTRA).index(k[1])))
     for ds, system in keys:
         rows = [r for r in results if r["dataset"] == ds and r["system"] == system]
         cells = []
@@ -186,6 +193,9 @@ def main() -> None:
     ap.add_argument("--json", help=argparse.SUPPRESS)
     ap.add_argument("--time-limit", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    unknown = sorted(set(args.systems.split(",")) - set(SYSTEMS + EXTRA))
+    if unknown:
+        ap.error(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join(SYSTEMS + EXTRA)}")
     if args.child:
         child(args)
         return

@@ -7,7 +7,10 @@ then times ``--steps`` more in 50-step windows and prints the median and fastest
 step (this machine's speed drifts by tens of percent within an hour, so compare two versions of the
 code by running this for each, one after the other, several times; ``PYTHONPATH=OTHER/src`` picks
 the other checkout; ``--set reuse_fakes=false`` changes an option of the preset). ``--profile`` adds
-torch.profiler's table of 50 steps by self CPU time.
+torch.profiler's table of 50 steps by self CPU time. ``--flops`` counts the floating-point operations
+of the matrix products of ten steps (torch.profiler's estimate for every ``mm`` / ``addmm`` call:
+forward, backward and the penalty's double backward) and times this machine's matrix product on the step's largest shape, to print the
+step's arithmetic limit and the fraction of it reached.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--flops", action="store_true")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a preset override (JSON value)")
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args()
@@ -54,6 +58,8 @@ def main() -> None:
     med = statistics.median(windows)
     print(f"{args.preset}: median {med * 1e3:.1f} ms/step (fastest window {min(windows) * 1e3:.1f}), "
           f"{tr.config.batch_size / med:,.0f} rows/s, {tr.config.n_critic} critic step(s) per step")
+    if args.flops:
+        flops(tr, med)
     if args.profile:
         from torch.profiler import ProfilerActivity, profile
 
@@ -61,6 +67,30 @@ def main() -> None:
             for _ in range(50):
                 tr.train_step()
         print(p.key_averages().table(sort_by="self_cpu_time_total", row_limit=25))
+
+
+def flops(tr, seconds_per_step: float) -> None:
+    """FLOPs of one step, and the step time they would take at this machine's matrix-product rate."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], with_flops=True) as p:
+        for _ in range(10):
+            tr.train_step()
+    total = sum(e.flops for e in p.key_averages()) / 10
+    # the rate of the step's largest product: the generator's first layer on one batch (rows x input x width)
+    first = next(m for m in tr.generator.modules() if isinstance(m, torch.nn.Linear))
+    a, b = torch.randn(tr.config.batch_size, first.in_features), torch.randn(first.in_features, first.out_features)
+    for _ in range(20):
+        a @ b
+    reps, t = 500, time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    rate = 2 * a.shape[0] * a.shape[1] * b.shape[1] * reps / (time.perf_counter() - t)
+    limit = total / rate
+    print(f"{total / 1e9:.2f} GFLOP per step; matrix product {tuple(a.shape)} x {tuple(b.shape)} at "
+          f"{rate / 1e9:.0f} GFLOP/s -> arithmetic limit {limit * 1e3:.1f} ms per step; measured "
+          f"{seconds_per_step * 1e3:.1f} ms = {seconds_per_step / limit:.2f}x the limit "
+          f"({total / seconds_per_step / 1e9:.0f} GFLOP/s)")
 
 
 if __name__ == "__main__":
