@@ -9,8 +9,9 @@ code by running this for each, one after the other, several times; ``PYTHONPATH=
 the other checkout; ``--set reuse_fakes=false`` changes an option of the preset). ``--profile`` adds
 torch.profiler's table of 50 steps by self CPU time. ``--flops`` counts the floating-point operations
 of the matrix products of ten steps (torch.profiler's estimate for every ``mm`` / ``addmm`` call:
-forward, backward and the penalty's double backward) and times this machine's matrix product on the step's largest shape, to print the
-step's arithmetic limit and the fraction of it reached.
+forward, backward and the penalty's double backward) and times this machine's matrix product on the
+step's first shape (the generator's first layer on one batch), to print the step's arithmetic limit
+and the fraction of it reached.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def flops(tr, seconds_per_step: float) -> None:
         for _ in range(10):
             tr.train_step()
     total = sum(e.flops for e in p.key_averages()) / 10
-    # the rate of the step's largest product: the generator's first layer on one batch (rows x input x width)
+    # the rate of the step's first product: the generator's first layer on one batch (rows x input x width)
     first = next(m for m in tr.generator.modules() if isinstance(m, torch.nn.Linear))
     a, b = torch.randn(tr.config.batch_size, first.in_features), torch.randn(first.in_features, first.out_features)
     for _ in range(20):
