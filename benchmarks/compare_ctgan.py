@@ -36,6 +36,7 @@ SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default", "ganforge-default
 #: run only when named in --systems: ctgan-like with a new generator batch per step, as CTGAN draws
 #: (the preset reuses the critic step's fake rows)
 EXTRA = ("ganforge-ctgan-like-fresh",)
+ALL = SYSTEMS + EXTRA
 #: the default preset with a time limit of one tenth of the same seed's CTGAN wall time (the issue's
 #: "CTGAN-300's quality in under one tenth of its wall time"); the limit counts from the start of fit
 TENTH = 0.1
@@ -156,7 +157,7 @@ def table(results: list[dict], seeds: list[int]) -> list[str]:
 
     lines = ["| dataset | system | " + " | ".join(h for _, h, _ in COLUMNS) + " |",
              "|---|---|" + "---:|" * len(COLUMNS)]
-    keys = sorted({(r["dataset"], r["system"]) for r in results}, key=lambda k: (k[0], (SYSTEMS + EXTRA).index(k[1])))
+    keys = sorted({(r["dataset"], r["system"]) for r in results}, key=lambda k: (k[0], ALL.index(k[1])))
     for ds, system in keys:
         rows = [r for r in results if r["dataset"] == ds and r["system"] == system]
         cells = []
@@ -193,9 +194,9 @@ def main() -> None:
     ap.add_argument("--json", help=argparse.SUPPRESS)
     ap.add_argument("--time-limit", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    unknown = sorted(set(args.systems.split(",")) - set(SYSTEMS + EXTRA))
+    unknown = sorted(set(args.systems.split(",")) - set(ALL))
     if unknown:
-        ap.error(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join(SYSTEMS + EXTRA)}")
+        ap.error(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join(ALL)}")
     if args.child:
         child(args)
         return
