@@ -715,7 +715,10 @@ def main(argv: list[str] | None = None) -> int:
     except _Relaunch as launch:
         return _torchrun(args, launch.nproc)
     except GanforgeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # one write, line and newline together: the ranks of an --nproc run share one stderr pipe, and
+        # with unbuffered stderr (PYTHONUNBUFFERED) print's two writes let their lines run into each other
+        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.flush()
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
