@@ -37,10 +37,13 @@ def trained(mixture):
     # ctgan-like's step: one critic step, the generator step on the critic step's fake rows
     out["wcgan-reuse"] = Synthesizer("wcgan", "default", steps=1500, seed=0, n_critic=1, reuse_fakes=True,
                                      **SMALL).fit(mixture, target="color")
+    # the penalty on one critic step in four, at four times the weight
+    out["wcgan-lazy-gp"] = Synthesizer("wcgan", "default", steps=1500, seed=0, n_critic=2, gp_every=4,
+                                       **SMALL).fit(mixture, target="color")
     return out
 
 
-@pytest.mark.parametrize("name", ["gan", "cgan", "wgan", "wcgan", "wcgan-reuse"])
+@pytest.mark.parametrize("name", ["gan", "cgan", "wgan", "wcgan", "wcgan-reuse", "wcgan-lazy-gp"])
 def test_model_learns_four_gaussians(trained, mixture, name):
     ok, figures = fidelity_ok(mixture, trained[name].sample(4000, seed=1))
     assert ok, figures
@@ -102,6 +105,10 @@ def test_presets_and_models_resolve():
     assert resolve_config("wcgan", "default")["reuse_fakes"] is False
     with pytest.raises(ConfigError, match="reuse_fakes must be true or false, got 'yes'"):
         resolve_config("wcgan", reuse_fakes="yes")
+    assert resolve_config("wcgan", "ctgan-like")["gp_every"] == 1
+    for bad in (0, 2.5, "4", True):
+        with pytest.raises(ConfigError, match="gp_every must be a whole number >= 1"):
+            resolve_config("wcgan", gp_every=bad)
 
 
 def test_conditional_model_without_label_is_a_clear_error(mixture):
@@ -331,3 +338,61 @@ def test_trainer_reuses_the_last_critic_steps_fakes(n_critic):
 
     assert run(True) == (True, 2 * n_critic)
     assert run(False) == (False, 2 * (n_critic + 1))
+
+
+def test_lazy_penalty_is_the_full_penalty_at_k_times_the_weight_on_one_step_in_k(monkeypatch):
+    """gp_every=k: critic updates number 0, k, 2k, ... carry the penalty at k * gp_lambda (the update
+    is that of gp_every=1 with that weight), the others none (the update of gp_lambda=0); the
+    reported critic loss keeps the latest penalty at its own weight, so the curves stay comparable."""
+    import torch
+
+    from ganforge.models import losses
+    from ganforge.models.networks import Discriminator, Generator
+    from ganforge.encoding.base import Span
+    from ganforge.training import TrainConfig, Trainer
+
+    real = torch.rand(40, 5)
+
+    class Source:
+        def sample(self, n):
+            return real[:n], None
+
+    def trainer(**kw):
+        torch.manual_seed(0)
+        gen = Generator(8, 0, [{"width": 16, "activation": "relu"}], [Span(2, "tanh"), Span(3, "softmax")])
+        disc = Discriminator(5, 0, [{"width": 16, "activation": "leaky_relu"}])
+        return Trainer(gen, disc, Source(), TrainConfig(batch_size=40, **kw))
+
+    def critic_after(tr, index):
+        torch.manual_seed(1)
+        loss = tr._critic_step(index=index)[0]
+        # the gradients, not the weights: Adam's first update is nearly the gradient's sign
+        return [p.grad.clone() for p in tr.discriminator.parameters()], float(loss)
+
+    def same(a, b):
+        return all(torch.allclose(x, y, rtol=1e-5, atol=1e-7) for x, y in zip(a, b))
+
+    lazy, w_lazy = critic_after(trainer(gp_every=3, gp_lambda=10.0), 3)
+    full, w_full = critic_after(trainer(gp_every=1, gp_lambda=30.0), 3)
+    none, _ = critic_after(trainer(gp_every=1, gp_lambda=0.0), 3)
+    assert same(lazy, full) and not same(lazy, none)
+    skipped, _ = critic_after(trainer(gp_every=3, gp_lambda=10.0), 4)
+    assert same(skipped, none) and not same(skipped, full)
+
+    # the schedule over train steps: critic updates 0..5 (two per step), penalised 0 and 3
+    calls = []
+    real_gp = losses.gradient_penalty
+    monkeypatch.setattr(losses, "gradient_penalty", lambda *a: calls.append(1) or real_gp(*a))
+    tr = trainer(gp_every=3, n_critic=2, log_every=1)
+    tr.fit(3)
+    assert len(calls) == 2
+    # between penalised updates the reported loss carries the last penalty: never the bare critic loss
+    torch.manual_seed(2)
+    tr2 = trainer(gp_every=3, gp_lambda=10.0)
+    _, first = critic_after(tr2, 0)
+    assert float(tr2._last_penalty) > 0
+    torch.manual_seed(1)
+    reported, d_real, d_fake = tr2._critic_step(index=1)
+    assert float(reported) == pytest.approx(float(d_fake - d_real) + float(tr2._last_penalty), rel=1e-5)
+    with pytest.raises(ValueError, match="gp_every"):
+        TrainConfig(gp_every=0)

@@ -426,7 +426,7 @@ class Synthesizer:
                          gp_lambda=cfg["gp_lambda"], lr_g=cfg["lr_g"], lr_d=cfg["lr_d"], betas=tuple(cfg["betas"]),
                          weight_decay_g=cfg["weight_decay_g"], weight_decay_d=cfg["weight_decay_d"],
                          pretrain_critic_steps=cfg["pretrain_critic_steps"], ema_decay=float(cfg["ema_decay"]),
-                         reuse_fakes=cfg["reuse_fakes"])
+                         reuse_fakes=cfg["reuse_fakes"], gp_every=cfg["gp_every"])
         dev = self.device_
         codes_t = None if stream is not None or codes is None else torch.as_tensor(codes, device=dev)
         if stream is not None:

@@ -51,12 +51,18 @@ class TrainConfig:
     #: its graph) instead of generating new ones: one generator forward and one batch of conditions
     #: fewer per step, as in PyTorch's DCGAN example
     reuse_fakes: bool = False
+    #: the gradient penalty on one critic step in ``gp_every``, weighted ``gp_every`` times as much
+    #: (lazy regularisation, as StyleGAN2 does for its R1 penalty): the penalty's extra critic pass and
+    #: double backward are about a quarter of a ctgan-like step
+    gp_every: int = 1
 
     def __post_init__(self):
         if self.loss not in losses.LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
+        if not isinstance(self.gp_every, int) or isinstance(self.gp_every, bool) or self.gp_every < 1:
+            raise ValueError(f"gp_every must be a whole number >= 1, got {self.gp_every!r}")
 
 
 class Callback:
@@ -95,6 +101,7 @@ class Trainer:
         self.train_seconds = 0.0
         self._pending: list[torch.Tensor] = []
         self._kept: tuple[torch.Tensor, torch.Tensor | None] | None = None
+        self._last_penalty = torch.zeros((), device=self.device)  # gp_lambda x the latest penalty
         # a critic with batch statistics (a user's batchnorm layer) must see real and fake rows in
         # separate batches, as in the WGAN-GP and CTGAN recipes; without them one pass gives the same scores
         self._joint_critic = not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
@@ -139,9 +146,10 @@ class Trainer:
             d_fake = self.discriminator(fake, fake_cond).mean()
         return nan, nan, d_fake
 
-    def _critic_step(self, keep: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _critic_step(self, keep: bool = False, index: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One critic update; ``keep``: generate with the generator's graph and keep the rows (and
-        their conditions) in ``self._kept`` for the generator step."""
+        their conditions) in ``self._kept`` for the generator step. ``index``: the critic update's
+        number (pre-training included), which decides whether it carries the penalty (``gp_every``)."""
         if self.private is not None:
             return self._private_critic_step()
         c = self.config
@@ -160,14 +168,21 @@ class Trainer:
             real_score = self.discriminator(real, cond)
             fake_score = self.discriminator(fake, cond)
         loss = losses.discriminator_loss(c.loss, real_score, fake_score)
+        reported = loss.detach()
         if c.loss == "wasserstein" and c.gp_lambda > 0:
-            loss = loss + c.gp_lambda * losses.gradient_penalty(self.discriminator, real, fake, cond)
+            if index % c.gp_every == 0:
+                penalty = losses.gradient_penalty(self.discriminator, real, fake, cond)
+                loss = loss + (c.gp_lambda * c.gp_every) * penalty
+                self._last_penalty = c.gp_lambda * penalty.detach()
+            # the reported loss carries the penalty at its unlazy weight, the latest one between
+            # penalised steps, so that loss curves read the same for every gp_every
+            reported = reported + self._last_penalty
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()  # one backward: the penalty's graph is part of the loss
         if self.dist.active:
             distributed.average_gradients(self.discriminator, self.dist.world_size)
         self.opt_d.step()
-        return loss.detach(), real_score.detach().mean(), fake_score.detach().mean()
+        return reported, real_score.detach().mean(), fake_score.detach().mean()
 
     def _generator_step(self) -> torch.Tensor:
         c = self.config
@@ -196,7 +211,8 @@ class Trainer:
         # a private critic draws Poisson batches of its own; its fakes are not kept
         reuse = c.reuse_fakes and self.private is None
         for i in range(c.n_critic):
-            d_loss, d_real, d_fake = self._critic_step(keep=reuse and i == c.n_critic - 1)
+            d_loss, d_real, d_fake = self._critic_step(keep=reuse and i == c.n_critic - 1,
+                                                       index=self.critic_steps + i)
         g_loss = self._generator_step()
         self.step += 1
         if self.ema is not None:
@@ -237,8 +253,8 @@ class Trainer:
             cb.on_train_begin(self)
         t0 = time.perf_counter()
         if self.step == 0:
-            for _ in range(self.config.pretrain_critic_steps):
-                self._critic_step()
+            for j in range(self.config.pretrain_critic_steps):
+                self._critic_step(index=j)
         try:
             while self.step < total_steps and not self.stop_requested:
                 self.train_step()

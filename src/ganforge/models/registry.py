@@ -59,6 +59,9 @@ DEFAULTS: dict[str, Any] = {
     "weight_decay_d": 0.0,
     "n_critic": None,          # None: the model's default
     "gp_lambda": 10.0,
+    # the gradient penalty on one critic step in gp_every, at gp_every times the weight (lazy
+    # regularisation); the private (DP) critic penalises every step
+    "gp_every": 1,
     "pretrain_critic_steps": 0,
     # an exponential moving average of the generator's weights is what is kept and sampled (0 = off):
     # the decay per generator step, capped by (1 + t) / (10 + t) at step t
@@ -263,6 +266,9 @@ def _check(cfg: dict[str, Any]) -> None:
     ema = cfg.get("ema_decay")
     if not isinstance(ema, (int, float)) or isinstance(ema, bool) or not 0 <= ema < 1:
         raise ConfigError(f"ema_decay must be a number in [0, 1) (0 = off, 0.999 = a long average), got {ema!r}")
+    ge = cfg.get("gp_every")
+    if not isinstance(ge, int) or isinstance(ge, bool) or ge < 1:
+        raise ConfigError(f"gp_every must be a whole number >= 1 (1 = the penalty on every critic step), got {ge!r}")
     if not isinstance(cfg.get("reuse_fakes"), bool):
         raise ConfigError(f"reuse_fakes must be true or false, got {cfg.get('reuse_fakes')!r}")
     if cfg.get("monitor") not in MONITORS:
