@@ -17,7 +17,9 @@ one tenth of the CTGAN wall time of the same dataset and seed (``ganforge-defaul
 ganforge's evaluation suite on as many synthetic rows as training rows. ``ganforge-ctgan-like-fresh``
 (only when named) is ``ctgan-like`` with ``reuse_fakes=False``: new fake rows for each generator step, as
 CTGAN draws them; ``ganforge-ctgan-like-lazy-gp`` (only when named) is ``ctgan-like`` with ``gp_every=4``:
-the gradient penalty on one critic step in four, at four times the weight.
+the gradient penalty on one critic step in four, at four times the weight; ``ganforge-ctgan-like-mkl``
+(only when named) is ``ctgan-like`` with ``GANFORGE_ONEDNN=0``: float32 products through MKL, as
+before ganforge routed them to oneDNN (``ganforge.kernels``).
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ from pathlib import Path
 
 SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default", "ganforge-default-tenth")
 #: run only when named in --systems: ctgan-like with a new generator batch per step, as CTGAN draws
-#: (the preset reuses the critic step's fake rows); ctgan-like with the penalty on one critic step in four
-EXTRA = ("ganforge-ctgan-like-fresh", "ganforge-ctgan-like-lazy-gp")
+#: (the preset reuses the critic step's fake rows); ctgan-like with the penalty on one critic step in four;
+#: ctgan-like with its float32 products left to MKL (GANFORGE_ONEDNN=0)
+EXTRA = ("ganforge-ctgan-like-fresh", "ganforge-ctgan-like-lazy-gp", "ganforge-ctgan-like-mkl")
 ALL = SYSTEMS + EXTRA
 #: the default preset with a time limit of one tenth of the same seed's CTGAN wall time (the issue's
 #: "CTGAN-300's quality in under one tenth of its wall time"); the limit counts from the start of fit
@@ -108,6 +111,8 @@ def child(args) -> None:
                 kw["reuse_fakes"] = False
             if args.system == "ganforge-ctgan-like-lazy-gp":
                 kw["gp_every"] = 4
+            if args.system == "ganforge-ctgan-like-mkl":
+                os.environ["GANFORGE_ONEDNN"] = "0"
             if args.system == "ganforge-default-tenth":
                 kw["time_limit"] = out["time_limit"] = args.time_limit
             syn = Synthesizer("wcgan", preset, seed=args.seed, device="cpu", **kw)

@@ -11,7 +11,9 @@ torch.profiler's table of 50 steps by self CPU time. ``--flops`` counts the floa
 of the matrix products of ten steps (torch.profiler's estimate for every ``mm`` / ``addmm`` call:
 forward, backward and the penalty's double backward) and times this machine's matrix product on the
 step's first shape (the generator's first layer on one batch), to print the step's arithmetic limit
-and the fraction of it reached.
+and the fraction of it reached. The steps run inside ``ganforge.kernels.cpu_matmul`` as in
+``Trainer.fit`` (float32 products through oneDNN where it keeps float32 accuracy); ``--mkl`` leaves
+them with PyTorch's default (MKL) for comparison.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import sys
 import time
 from pathlib import Path
 
+import contextlib
+
 import torch
 
-from ganforge import Synthesizer, datasets
+from ganforge import Synthesizer, datasets, kernels
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from adult_pair_gap import overrides  # noqa: E402
@@ -38,6 +42,7 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--flops", action="store_true")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a preset override (JSON value)")
+    ap.add_argument("--mkl", action="store_true", help="products through MKL, not oneDNN (what fit did before)")
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args()
     if args.steps < 50:
@@ -45,7 +50,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     syn = Synthesizer("wcgan", args.preset, steps=1, seed=0, device="cpu", **overrides(args.set))
     syn.fit(datasets.load_adult(args.data_dir), target="income", quiet=True)
-    tr = syn.trainer_
+    with contextlib.nullcontext(False) if args.mkl else kernels.cpu_matmul("cpu") as onednn:
+        run(args, syn.trainer_, onednn)
+
+
+def run(args, tr, onednn: bool) -> None:
     tr.generator.train()
     tr.discriminator.train()
     for _ in range(30):
@@ -58,7 +67,8 @@ def main() -> None:
         windows.append((time.perf_counter() - t) / 50)
     med = statistics.median(windows)
     print(f"{args.preset}: median {med * 1e3:.1f} ms/step (fastest window {min(windows) * 1e3:.1f}), "
-          f"{tr.config.batch_size / med:,.0f} rows/s, {tr.config.n_critic} critic step(s) per step")
+          f"{tr.config.batch_size / med:,.0f} rows/s, {tr.config.n_critic} critic step(s) per step, "
+          f"products through {'oneDNN' if onednn else 'MKL'}")
     if args.flops:
         flops(tr, med)
     if args.profile:
