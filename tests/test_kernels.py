@@ -5,6 +5,13 @@ import torch
 
 from ganforge import kernels
 
+pytestmark = pytest.mark.skipif(not kernels._available(), reason="this PyTorch has no oneDNN precision setting")
+
+
+@pytest.fixture(autouse=True)
+def _no_opt_out(monkeypatch):
+    monkeypatch.delenv("GANFORGE_ONEDNN", raising=False)
+
 
 def _relative_error(shape) -> float:
     m, k, n = shape
@@ -18,9 +25,10 @@ def test_products_inside_the_block_keep_float32_accuracy():
     """Whatever the probe decides, the products of the training step's shapes inside the block are
     float32-accurate: a bfloat16 product is off by about 1e-3, a float32 one by about 1e-7."""
     before = torch.backends.mkldnn.matmul.fp32_precision
-    with kernels.cpu_matmul("cpu") as onednn:
-        assert onednn == kernels.onednn_is_exact()
-        errors = [_relative_error(s) for s in ((100, 1690, 256), (100, 256, 1690), (50, 1690, 256), (2048, 66, 256))]
+    shapes = ((50, 1690, 256), (2048, 66, 256))
+    with kernels.cpu_matmul("cpu", shapes) as onednn:
+        assert onednn == kernels.onednn_is_exact(shapes)
+        errors = [_relative_error(s) for s in ((100, 1690, 256), (100, 256, 1690), *shapes)]
         if onednn:
             assert torch.backends.mkldnn.matmul.fp32_precision == "bf16"
     assert max(errors) < kernels.TOLERANCE, errors
@@ -38,10 +46,10 @@ def test_bfloat16_products_fail_the_probe_tolerance():
 
 def test_a_cpu_that_fails_the_probe_and_other_devices_are_left_alone(monkeypatch):
     before = torch.backends.mkldnn.matmul.fp32_precision
-    monkeypatch.setattr(kernels, "_exact", False)
+    monkeypatch.setattr(kernels, "onednn_is_exact", lambda shapes=(): False)
     with kernels.cpu_matmul("cpu") as onednn:
         assert onednn is False and torch.backends.mkldnn.matmul.fp32_precision == before
-    monkeypatch.setattr(kernels, "_exact", True)
+    monkeypatch.setattr(kernels, "onednn_is_exact", lambda shapes=(): True)
     with kernels.cpu_matmul("cuda") as onednn:  # no CUDA work is done: the device is only compared
         assert onednn is False and torch.backends.mkldnn.matmul.fp32_precision == before
     monkeypatch.setenv("GANFORGE_ONEDNN", "0")  # the user's way out
@@ -53,7 +61,7 @@ def test_the_setting_is_restored_after_training_and_when_it_fails(monkeypatch, m
     from ganforge import Synthesizer
 
     before = torch.backends.mkldnn.matmul.fp32_precision
-    monkeypatch.setattr(kernels, "_exact", True)
+    monkeypatch.setattr(kernels, "onednn_is_exact", lambda shapes=(): True)
     try:
         torch.backends.mkldnn.matmul.fp32_precision = "ieee"
         with pytest.raises(RuntimeError, match="boom"):
@@ -75,3 +83,29 @@ def test_the_setting_is_restored_after_training_and_when_it_fails(monkeypatch, m
         assert torch.backends.mkldnn.matmul.fp32_precision == "ieee"
     finally:
         torch.backends.mkldnn.matmul.fp32_precision = before
+
+
+def test_one_bad_shape_fails_the_probe(monkeypatch):
+    """The model's own shapes are probed: one whose product loses accuracy keeps MKL for the fit."""
+    monkeypatch.setattr(kernels, "_checked", {**kernels._checked, (7, 7, 7): 3e-3})
+    assert not kernels.onednn_is_exact([(7, 7, 7)])
+    with kernels.cpu_matmul("cpu", [(7, 7, 7)]) as onednn:
+        assert onednn is False
+
+
+def test_nested_and_overlapping_blocks_restore_the_setting_once(monkeypatch):
+    """Two fits at once (threads) must not leave the setting on: it is restored when the last block ends."""
+    monkeypatch.setattr(kernels, "onednn_is_exact", lambda shapes=(): True)
+    before = torch.backends.mkldnn.matmul.fp32_precision
+    a, b = kernels.cpu_matmul("cpu"), kernels.cpu_matmul("cpu")
+    a.__enter__()
+    b.__enter__()
+    a.__exit__(None, None, None)  # the first one ends while the second still runs
+    assert torch.backends.mkldnn.matmul.fp32_precision == "bf16"
+    b.__exit__(None, None, None)
+    assert torch.backends.mkldnn.matmul.fp32_precision == before
+
+
+def test_linear_shapes_lists_forward_and_both_backward_products():
+    net = torch.nn.Sequential(torch.nn.Linear(10, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    assert kernels.linear_shapes(net, [8]) == [(8, 10, 4), (8, 4, 10), (4, 8, 10), (8, 4, 1), (8, 1, 4), (1, 8, 4)]

@@ -386,10 +386,15 @@ def test_lazy_penalty_is_the_full_penalty_at_k_times_the_weight_on_one_step_in_k
     tr = trainer(gp_every=3, n_critic=2, log_every=1)
     tr.fit(3)
     assert len(calls) == 2
+    # pre-training updates are numbered first: 2 of them, then 4 in training (updates 0-5), penalised 0 and 3
+    calls.clear()
+    tr = trainer(gp_every=3, n_critic=2, pretrain_critic_steps=2, log_every=1)
+    tr.fit(2)
+    assert len(calls) == 2
     # between penalised updates the reported loss carries the last penalty: never the bare critic loss
     torch.manual_seed(2)
     tr2 = trainer(gp_every=3, gp_lambda=10.0)
-    _, first = critic_after(tr2, 0)
+    critic_after(tr2, 0)
     assert float(tr2._last_penalty) > 0
     torch.manual_seed(1)
     reported, d_real, d_fake = tr2._critic_step(index=1)

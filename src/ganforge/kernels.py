@@ -1,15 +1,21 @@
 """Faster float32 matrix products on CPUs where oneDNN computes them in float32.
 
 PyTorch sends float32 matrix products on the CPU to MKL. On the 2-core AMD EPYC development
-machine MKL runs the critic's thin products (100 packed rows x 1,690 x 256, and back) at 110-180
-GFLOP/s, oneDNN at 205-215 (docs/performance.md). PyTorch routes float32 products to oneDNN only
-when ``torch.backends.mkldnn.matmul.fp32_precision`` lets oneDNN compute in bfloat16 inside; on a
-CPU without the matrix units for that (Intel AMX) oneDNN keeps float32 arithmetic. So the setting
-is used only where a probe shows that: ``onednn_is_exact()`` multiplies a few matrices of the
-training step's shapes once per process and compares them with float64 products (float32 gives a
-relative error near 1e-7, bfloat16 near 1e-3). ``cpu_matmul`` switches the setting on for a block of
-code where the probe passed, and restores the user's setting after. ``GANFORGE_ONEDNN=0`` in the
-environment leaves the products with PyTorch's default everywhere.
+machine MKL runs some of the training step's thin products (100 packed rows x 256 x 1,690, the
+critic's input gradient) at about 160 GFLOP/s, oneDNN at about 210 (``benchmarks/matmul_kernels.py``,
+docs/performance.md). PyTorch routes float32 products to oneDNN only when
+``torch.backends.mkldnn.matmul.fp32_precision`` lets oneDNN compute in bfloat16 inside; on a CPU
+without the matrix units for that (Intel AMX) oneDNN keeps float32 arithmetic. So the setting is
+used only where a probe shows that: the products of the model's own layer shapes (forward and both
+backward forms, in the layouts autograd uses) are compared with float64 products (float32 gives a
+relative error near 1e-7, bfloat16 near 1e-3); a shape is probed once per process.
+``cpu_matmul`` switches the setting on for a block of code where the probe passed, and restores the
+user's setting when the last such block ends. ``GANFORGE_ONEDNN=0`` in the environment leaves the
+products with PyTorch's default everywhere.
+
+While the setting is on, ``torch.get_float32_matmul_precision()`` raises (PyTorch will not
+summarise a mix of its old and new precision settings): a callback that calls it, or compiles a
+model during ``fit``, needs ``GANFORGE_ONEDNN=0``.
 """
 
 from __future__ import annotations
@@ -17,68 +23,98 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import torch
 
 #: relative error (Frobenius) of a float32 product against float64 below which oneDNN is taken to
 #: compute in float32; bfloat16 arithmetic gives about 1e-3 on these shapes, float32 about 1e-7
 TOLERANCE = 1e-5
-#: (rows, inner, columns) of products the probe checks: the critic's first layer on 100 packed rows,
-#: its input gradient, and a generator layer on a 500-row batch
+#: (rows, inner, columns) of products every probe checks: the ctgan-like critic's first layer on 100
+#: packed rows, its input gradient, and a generator layer on a 500-row batch
 PROBE_SHAPES = ((100, 1690, 256), (100, 256, 1690), (500, 386, 256))
 
-_lock = threading.Lock()
-_exact: bool | None = None
+_lock = threading.RLock()
+_checked: dict[tuple[int, int, int], float] = {}  # shape -> relative error with oneDNN allowed
+_depth = 0  # blocks open now (the setting is restored when the last one closes)
+_saved: str | None = None
 
 
 def _available() -> bool:
     mk = getattr(torch.backends, "mkldnn", None)
-    return (mk is not None and mk.is_available() and hasattr(getattr(mk, "matmul", None), "fp32_precision"))
+    return mk is not None and mk.is_available() and hasattr(getattr(mk, "matmul", None), "fp32_precision")
 
 
-def probe_error() -> float:
-    """The largest relative error of the probe products with oneDNN allowed (nan if the setting
-    does not exist in this PyTorch build)."""
-    if not _available():
-        return float("nan")
+def _error(shape: tuple[int, int, int]) -> float:
+    """Relative error of the product ``a @ b`` of this shape, in the three layouts of a linear
+    layer's forward and backward, with oneDNN allowed (the caller sets it)."""
+    m, k, n = shape
     g = torch.Generator().manual_seed(0)
-    old = torch.backends.mkldnn.matmul.fp32_precision
+    a = torch.randn(m, k, generator=g)
+    w = torch.randn(n, k, generator=g)  # a layer's weight, out x in: the forward multiplies by w.t()
+    at = torch.randn(k, m, generator=g).t()  # a transposed operand, as in the weight gradient
     worst = 0.0
-    try:
-        torch.backends.mkldnn.matmul.fp32_precision = "bf16"
-        for m, k, n in PROBE_SHAPES:
-            a = torch.randn(m, k, generator=g)
-            b = torch.randn(k, n, generator=g)
-            ref = a.double() @ b.double()
-            for got in (a @ b, torch.addmm(torch.zeros(n), a, b)):
-                worst = max(worst, float((got.double() - ref).norm() / ref.norm()))
-    finally:
-        torch.backends.mkldnn.matmul.fp32_precision = old
+    for x, y in ((a, w.t()), (a, w.t().contiguous()), (at, w.t())):
+        ref = x.double() @ y.double()
+        for got in (x @ y, torch.addmm(torch.zeros(n), x, y)):
+            worst = max(worst, float((got.double() - ref).norm() / ref.norm()))
     return worst
 
 
-def onednn_is_exact() -> bool:
-    """Whether oneDNN's products keep float32 accuracy on this CPU (probed once per process)."""
-    global _exact
+def probe_error(shapes: Iterable[tuple[int, int, int]] = ()) -> float:
+    """The largest relative error of the probe products (``PROBE_SHAPES`` and ``shapes``) with oneDNN
+    allowed; nan if this PyTorch build has no such setting. Each shape is computed once per process."""
+    if not _available():
+        return float("nan")
+    todo = [tuple(int(v) for v in s) for s in (*PROBE_SHAPES, *shapes)]
     with _lock:
-        if _exact is None:
-            err = probe_error()
-            _exact = bool(err == err and err < TOLERANCE)
-        return _exact
+        missing = [s for s in dict.fromkeys(todo) if s not in _checked]
+        if missing:
+            old = torch.backends.mkldnn.matmul.fp32_precision
+            try:
+                torch.backends.mkldnn.matmul.fp32_precision = "bf16"
+                for s in missing:
+                    _checked[s] = _error(s)
+            finally:
+                torch.backends.mkldnn.matmul.fp32_precision = old
+        return max(_checked[s] for s in todo)
+
+
+def onednn_is_exact(shapes: Iterable[tuple[int, int, int]] = ()) -> bool:
+    """Whether oneDNN's products keep float32 accuracy on this CPU, for the probe's shapes and ``shapes``."""
+    err = probe_error(shapes)
+    return err == err and err < TOLERANCE
+
+
+def linear_shapes(module: torch.nn.Module, rows: Iterable[int]) -> list[tuple[int, int, int]]:
+    """The products of ``module``'s linear layers on batches of ``rows`` rows: the forward (rows x in
+    x out), the input gradient (rows x out x in) and the weight gradient (out x rows x in)."""
+    out = []
+    for lin in (m for m in module.modules() if isinstance(m, torch.nn.Linear)):
+        for r in rows:
+            out += [(r, lin.in_features, lin.out_features), (r, lin.out_features, lin.in_features),
+                    (lin.out_features, r, lin.in_features)]
+    return out
 
 
 @contextlib.contextmanager
-def cpu_matmul(device: torch.device | str) -> Iterator[bool]:
-    """Within the block, float32 products on the CPU go to oneDNN where ``onednn_is_exact()``;
+def cpu_matmul(device: torch.device | str, shapes: Iterable[tuple[int, int, int]] = ()) -> Iterator[bool]:
+    """Within the block, float32 products on the CPU go to oneDNN where ``onednn_is_exact(shapes)``;
     yields whether they do. Other devices, and CPUs that fail the probe, are left as they are."""
+    global _depth, _saved
     if (torch.device(device).type != "cpu" or os.environ.get("GANFORGE_ONEDNN", "1").strip() == "0"
-            or not onednn_is_exact()):
+            or not onednn_is_exact(shapes)):
         yield False
         return
-    old = torch.backends.mkldnn.matmul.fp32_precision
-    torch.backends.mkldnn.matmul.fp32_precision = "bf16"
+    with _lock:
+        if _depth == 0:
+            _saved = torch.backends.mkldnn.matmul.fp32_precision
+            torch.backends.mkldnn.matmul.fp32_precision = "bf16"
+        _depth += 1
     try:
         yield True
     finally:
-        torch.backends.mkldnn.matmul.fp32_precision = old
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                torch.backends.mkldnn.matmul.fp32_precision = _saved

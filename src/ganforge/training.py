@@ -53,7 +53,7 @@ class TrainConfig:
     reuse_fakes: bool = False
     #: the gradient penalty on one critic step in ``gp_every``, weighted ``gp_every`` times as much
     #: (lazy regularisation, as StyleGAN2 does for its R1 penalty): the penalty's extra critic pass and
-    #: double backward are about a quarter of a ctgan-like step
+    #: double backward; 13-18% shorter ctgan-like steps at k=4 and lower TSTR (docs/performance.md)
     gp_every: int = 1
 
     def __post_init__(self):
@@ -251,9 +251,13 @@ class Trainer:
         self.discriminator.train()
         for cb in self.callbacks:
             cb.on_train_begin(self)
-        t0 = time.perf_counter()
-        # float32 products through oneDNN where it keeps float32 accuracy (faster on thin matrices)
-        with kernels.cpu_matmul(self.device):
+        # float32 products through oneDNN where it keeps float32 accuracy for these networks' shapes
+        # (faster on thin matrices; probed once per process and shape, before the clock starts)
+        b, pac = self.config.batch_size, getattr(self.discriminator, "pac", 1)
+        shapes = (kernels.linear_shapes(self.generator, (b,))
+                  + kernels.linear_shapes(self.discriminator, sorted({max(1, b // pac), max(1, 2 * b // pac)})))
+        with kernels.cpu_matmul(self.device, shapes):
+            t0 = time.perf_counter()
             try:
                 if self.step == 0:
                     for j in range(self.config.pretrain_critic_steps):
@@ -294,6 +298,7 @@ class Trainer:
             for pid, st in opt.state_dict()["state"].items():
                 for k, v in st.items():
                     out[f"{name}.{pid}.{k}"] = v if torch.is_tensor(v) else torch.tensor(v)
+        out["gp.last_penalty"] = self._last_penalty.detach().cpu()  # what the reported loss carries (gp_every)
         out["rng.cpu"] = torch.get_rng_state()
         if self.device.type == "cuda":
             out["rng.cuda"] = torch.cuda.get_rng_state(self.device)
@@ -331,6 +336,8 @@ class Trainer:
                 state.setdefault(int(pid), {})[key] = v.to(self.device) if key != "step" else v
             sd["state"] = state
             opt.load_state_dict(sd)
+        if "gp.last_penalty" in tensors:  # absent in checkpoints of earlier versions
+            self._last_penalty = tensors["gp.last_penalty"].to(self.device)
         own = f".rank{self.dist.rank}" if self.dist.active else ""
         torch.set_rng_state(tensors["rng.cpu" + own])
         if "rng.cuda" + own in tensors and self.device.type == "cuda":
