@@ -91,6 +91,9 @@ def main(out: str, reuse_fakes: bool = False) -> None:
     tensors.update({f"weights.g.{k}": v for k, v in gen.state_dict().items()})
     tensors.update({f"weights.d.{k}": v for k, v in disc.state_dict().items()})
     save_file({k: v.contiguous() for k, v in tensors.items()}, f"{out}/rank{rank}_of{world}.safetensors")
+    # as the CLI does: every rank done before the group is torn down (a rank that tore down while the
+    # other still talked was once aborted by the C++ runtime: "terminate called without an active exception")
+    distributed.barrier(ctx)
     distributed.shutdown(ctx)
 
 
