@@ -21,6 +21,7 @@ SHAPES = ((500, 130, 256), (500, 386, 256), (100, 1690, 256), (100, 256, 1690), 
 
 
 def rate(a: torch.Tensor, b: torch.Tensor, reps: int) -> float:
+    """GFLOP/s of ``a @ b`` over ``reps`` products after 20 warm-up ones (also step_time.py's reference)."""
     for _ in range(20):
         a @ b
     t = time.perf_counter()

@@ -19,12 +19,11 @@ them with PyTorch's default (MKL) for comparison.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
 from pathlib import Path
-
-import contextlib
 
 import torch
 
@@ -32,6 +31,7 @@ from ganforge import Synthesizer, datasets, kernels
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from adult_pair_gap import overrides  # noqa: E402
+from matmul_kernels import rate as product_rate  # noqa: E402
 
 
 def main() -> None:
@@ -91,12 +91,7 @@ def flops(tr, seconds_per_step: float) -> None:
     # the rate of the step's first product: the generator's first layer on one batch (rows x input x width)
     first = next(m for m in tr.generator.modules() if isinstance(m, torch.nn.Linear))
     a, b = torch.randn(tr.config.batch_size, first.in_features), torch.randn(first.in_features, first.out_features)
-    for _ in range(20):
-        a @ b
-    reps, t = 500, time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    rate = 2 * a.shape[0] * a.shape[1] * b.shape[1] * reps / (time.perf_counter() - t)
+    rate = product_rate(a, b, reps=500) * 1e9
     limit = total / rate
     print(f"{total / 1e9:.2f} GFLOP per step; matrix product {tuple(a.shape)} x {tuple(b.shape)} at "
           f"{rate / 1e9:.0f} GFLOP/s -> arithmetic limit {limit * 1e3:.1f} ms per step; measured "

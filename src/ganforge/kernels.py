@@ -34,7 +34,7 @@ TOLERANCE = 1e-5
 #: packed rows, its input gradient, and a generator layer on a 500-row batch
 PROBE_SHAPES = ((100, 1690, 256), (100, 256, 1690), (500, 386, 256))
 
-_lock = threading.RLock()
+_lock = threading.Lock()
 _checked: dict[tuple[int, int, int], float] = {}  # shape -> relative error with oneDNN allowed
 _depth = 0  # blocks open now (the setting is restored when the last one closes)
 _saved: str | None = None
