@@ -189,12 +189,19 @@ def fit(
     print(f"saved {output}: {model}/{preset}, {s['steps']} steps on {s['n_rows']} rows in {s['fit_seconds']:.1f} s "
           f"(encoder {s['encoder_fit_seconds']:.1f} s)"
           + ("; stopped at the --time-limit" if s.get("stopped_by") == "time_limit" else ""))
+    if s.get("derived_columns"):
+        print(_derived_line(s["derived_columns"]))
     if s.get("dp"):
         print(f"differential privacy: epsilon {s['dp']['epsilon_spent']:.3f} spent (target {s['dp']['epsilon']:g}, "
               f"delta {s['dp']['delta']:.2g})")
     if s.get("quality"):
         q = s["quality"]
         print(f"{_monitor_best(q)} (weights kept)" + ("; stopped early" if q["stopped_early"] else ""))
+
+
+def _derived_line(derived: dict[str, str]) -> str:
+    return ("derived, not learnt (a function of another column in every training row; --set "
+            "derive_columns=false to learn them): " + ", ".join(f"{b} from {a}" for b, a in derived.items()))
 
 
 def _parse_conditions(items: list[str] | None) -> dict:
@@ -308,6 +315,9 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
               f"encoding {cfg['numeric_encoding']}/{cfg['categorical_encoding']}")
     if cfg.get("ema_decay"):  # files from before the option have no key: last weights
         con.print(f"generator: moving average of its weights (decay {cfg['ema_decay']:g})")
+    derived = {d["column"]: d["source"] for d in meta.get("encoder", {}).get("derived", [])}
+    if derived:
+        con.print(_derived_line(derived))
     cond = meta.get("condition")
     if cond:
         con.print(f"condition: {cond['column']} ({cond['kind']}), values {cond['categories'][:10]}")

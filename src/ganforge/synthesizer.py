@@ -297,7 +297,7 @@ class Synthesizer:
         cond_col, feat_schema = self._start_run(schema, checkpoint)
         ctx = self.dist_
         t0 = time.perf_counter()
-        self.encoder_ = TableEncoder(feat_schema, self._encoding_options()).fit(
+        self.encoder_ = TableEncoder(feat_schema, self._encoding_options(derive=False)).fit(
             streaming.fit_frame(sample, feat_schema, sc))
         self.schema_ = schema
         self.condition_ = None
@@ -339,14 +339,16 @@ class Synthesizer:
                             f"limit with --set max_categories={len(spec.categories)}")
         return list(spec.categories) + ([None] if spec.has_missing else [])
 
-    def _encoding_options(self) -> EncodingOptions:
+    def _encoding_options(self, derive: bool = True) -> EncodingOptions:
+        """``derive=False``: no derived columns whatever the config says (a streamed table's
+        encoder sees a sample, on which a dependency may hold by chance)."""
         cfg = self.config
         return EncodingOptions(
             numeric=cfg["numeric_encoding"], categorical=cfg["categorical_encoding"],
             ordinal=cfg["ordinal_encoding"], categorical_activation=cfg["categorical_activation"],
             gumbel_tau=cfg["gumbel_tau"], max_modes=cfg["max_modes"], bgm_sample_size=cfg["bgm_sample_size"],
             max_categories=cfg["max_categories"], bounds_from_schema=cfg.get("dp_epsilon") is not None,
-            seed=cfg["seed"])
+            derive_columns=bool(cfg["derive_columns"]) and derive, seed=cfg["seed"])
 
     def _join_process_group(self) -> None:
         """Under torchrun: join the group, take this rank's GPU, check the batch splits evenly."""
@@ -701,7 +703,9 @@ class Synthesizer:
                 "stopped_by": tr.stop_reason,
                 "fit_seconds": round(getattr(self, "fit_seconds_", float("nan")), 3),
                 "encoder_fit_seconds": round(getattr(self, "encoder_fit_seconds_", float("nan")), 3),
-                "n_rows": self.n_rows_, "encoded_width": self.encoder_.width, "dp": getattr(self, "dp_", None)}
+                "n_rows": self.n_rows_, "encoded_width": self.encoder_.width,
+                "derived_columns": {d.spec.name: d.source for d in self.encoder_.derived_},
+                "dp": getattr(self, "dp_", None)}
 
     def save(self, path: str | Path) -> Path:
         self._check_fitted()

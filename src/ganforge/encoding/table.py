@@ -4,6 +4,10 @@ Each column of the schema gets one encoder chosen by its kind and the encoding o
 preset. Missing values are learned, not dropped: a numeric column with missing values gets a
 two-way indicator span (present / missing) beside its value block, whose value is filled with
 the median; a categorical or ordinal column gets a category of its own for "missing".
+
+With ``derive_columns``, a column that the training rows show to be a function of a categorical
+column (Adult's education-num of education) gets no span: it is looked up from the source's
+decoded category, so generated rows keep the dependency exactly (see :func:`find_derived`).
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ class EncodingOptions:
     #: differential privacy: numeric bounds from the schema (values clipped to them), nothing
     #: fitted on the data (no medians, no mixtures, no category counts)
     bounds_from_schema: bool = False
+    #: columns that are a function of a categorical column in the data are looked up, not learnt
+    #: (never with bounds_from_schema: finding them reads the data)
+    derive_columns: bool = False
     seed: int = 0
 
     def __post_init__(self):
@@ -82,6 +89,110 @@ class ColumnCodec:
         return sum(s.width for s in self.spans)
 
 
+@dataclass
+class DerivedColumn:
+    """A column that every training row shows to be a function of a categorical column: it has no
+    span and is looked up from the source column's decoded category."""
+
+    spec: ColumnSpec
+    source: str
+    #: this column's value for each code of the source (its categories, then missing if it has
+    #: any); None stands for a missing value
+    values: list[Any]
+
+    def decode(self, source_codes: np.ndarray) -> pd.Series:
+        if self.spec.is_numeric:
+            lookup = np.array([np.nan if v is None else float(v) for v in self.values])
+            return _restore_numeric(lookup[source_codes], self.spec)
+        return values_from_codes(source_codes, self.values, self.spec)
+
+
+#: a source column needs at least this many rows of each category, so that a dependency is not an
+#: accident of categories seen once or twice
+MIN_ROWS_PER_SOURCE_VALUE = 10
+
+
+def find_derived(df: pd.DataFrame, schema: Schema, max_categories: int,
+                 min_rows: int = MIN_ROWS_PER_SOURCE_VALUE) -> list[DerivedColumn]:
+    """The columns of ``df`` that are a function of one categorical or ordinal column.
+
+    A source has at most ``max_categories`` categories (no rare bucket) and at least ``min_rows``
+    rows of each (missing values counting as a category). The schema's target is never derived,
+    nor is a column with a single value. Of several sources the one with the fewest categories is
+    taken (the first in the schema of those with fewest); of two columns that determine each other
+    the first in the schema is kept. A derived column is never a source, and a source is never
+    derived, so every lookup is one step.
+    """
+    n = len(df)
+    sources: dict[str, tuple[np.ndarray, int]] = {}
+    for spec in schema.columns:
+        if spec.is_numeric or not spec.categories or len(spec.categories) > max_categories:
+            continue
+        codes = _category_codes(df[spec.name], spec)
+        k = len(spec.categories) + int(spec.has_missing)
+        if codes is None or np.bincount(codes, minlength=k).min() < min_rows:
+            continue
+        sources[spec.name] = (codes, k)
+    derived: list[DerivedColumn] = []
+    pinned: set[str] = set()
+    for spec in reversed(schema.columns):  # of two columns that determine each other the first is kept
+        if spec.name == schema.target or spec.name in pinned:
+            continue
+        if spec.is_numeric:
+            values = _numeric_values(df[spec.name], spec.name)
+        else:
+            values = _category_codes(df[spec.name], spec)
+            if values is None:  # values outside the schema: fit says so
+                continue
+        if len(pd.unique(values)) < 2:
+            continue
+        best = None
+        for name, (codes, k) in sources.items():
+            if name == spec.name or (best is not None and k >= sources[best][1]):
+                continue
+            if _determines(codes, k, values):
+                best = name
+        if best is None:
+            continue
+        sources.pop(spec.name, None)  # a derived column is no source
+        codes, k = sources[best]
+        row = np.zeros(k, dtype=np.int64)
+        row[codes] = np.arange(n)  # a row of each category (each has min_rows)
+        picked = values[row]
+        if spec.is_numeric:
+            lookup = [None if np.isnan(v) else float(v) for v in picked]
+        else:
+            cats = list(spec.categories or [])
+            lookup = [cats[c] if c < len(cats) else None for c in picked]
+        derived.append(DerivedColumn(spec, best, lookup))
+        pinned.add(best)
+    return derived[::-1]
+
+
+def _category_codes(s: pd.Series, spec: ColumnSpec) -> np.ndarray | None:
+    """Codes of a categorical column's values in ``spec.categories``; missing values get the code
+    after the last category. None if a value is not among the categories, or is missing in a
+    column that the schema says has no missing values."""
+    cats = list(spec.categories or [])
+    codes = np.asarray(pd.Categorical(s.astype(object), categories=cats).codes, dtype=np.int64)
+    isna = pd.isna(s).to_numpy()
+    if ((codes < 0) & ~isna).any() or (isna.any() and not spec.has_missing):
+        return None
+    codes[isna] = len(cats)
+    return codes
+
+
+def _determines(codes: np.ndarray, k: int, values: np.ndarray) -> bool:
+    """Whether ``values`` (codes, or floats with NaN) take one value per code in ``codes``."""
+    floats = values.dtype.kind == "f"
+    for m in (min(len(codes), 4096), len(codes)):  # most pairs fail on the first rows
+        first = np.full(k, np.nan) if floats else np.full(k, -1, dtype=np.int64)
+        first[codes[:m]] = values[:m]
+        if not np.array_equal(first[codes[:m]], values[:m], equal_nan=floats):
+            return False
+    return True
+
+
 class TableEncoder:
     """Fit on a DataFrame whose columns the schema describes; ``transform`` gives a float32
     matrix, ``inverse_transform`` a DataFrame with the original columns, dtypes and bounds."""
@@ -118,8 +229,14 @@ class TableEncoder:
 
     def fit(self, df: pd.DataFrame) -> "TableEncoder":
         self._check_columns(df)
+        o = self.options
+        self.derived_: list[DerivedColumn] = (
+            find_derived(df, self.schema, o.max_categories) if o.derive_columns and not o.bounds_from_schema else [])
+        derived = {d.spec.name for d in self.derived_}
         self.codecs_: list[ColumnCodec] = []
         for spec in self.schema.columns:
+            if spec.name in derived:
+                continue
             s = df[spec.name]
             if spec.is_numeric and self.options.bounds_from_schema:
                 if spec.min is None or spec.max is None:
@@ -254,6 +371,8 @@ class TableEncoder:
         if matrix.ndim != 2 or matrix.shape[1] != self.width:
             raise DataError(f"expected a matrix with {self.width} columns, got shape {matrix.shape}")
         out: dict[str, Any] = {}
+        sources = {d.source for d in self.derived_}
+        source_codes: dict[str, np.ndarray] = {}
         start = 0
         for codec in self.codecs_:
             w_val = codec.encoder.width
@@ -266,6 +385,8 @@ class TableEncoder:
                 out[codec.spec.name] = _restore_numeric(v, codec.spec)
             else:
                 codes = codec.encoder.inverse_transform(block)
+                if codec.spec.name in sources:
+                    source_codes[codec.spec.name] = codes
                 if codec.keep is not None:
                     if rng is None:
                         rng = np.random.default_rng(self.options.seed)
@@ -273,7 +394,9 @@ class TableEncoder:
                 else:
                     out[codec.spec.name] = _restore_categorical(codes, codec)
             start += codec.width
-        return pd.DataFrame(out, index=pd.RangeIndex(len(matrix)))
+        for d in self.derived_:
+            out[d.spec.name] = d.decode(source_codes[d.source])
+        return pd.DataFrame({name: out[name] for name in self.schema.names}, index=pd.RangeIndex(len(matrix)))
 
     # --- JSON state ---------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
@@ -290,6 +413,7 @@ class TableEncoder:
                 }
                 for c in self.codecs_
             ],
+            "derived": [{"column": d.spec.name, "source": d.source, "values": d.values} for d in self.derived_],
         }
 
     @classmethod
@@ -306,6 +430,8 @@ class TableEncoder:
             )
             for c in state["codecs"]
         ]
+        self.derived_ = [DerivedColumn(schema[d["column"]], d["source"], list(d["values"]))
+                         for d in state.get("derived", [])]
         return self
 
 
