@@ -124,11 +124,13 @@ def find_derived(df: pd.DataFrame, schema: Schema, max_categories: int,
     derived, so every lookup is one step.
     """
     n = len(df)
+    # each categorical column's codes once: they serve as a source and as a candidate
+    coded = {spec.name: _category_codes(df[spec.name], spec) for spec in schema.columns if not spec.is_numeric}
     sources: dict[str, tuple[np.ndarray, int]] = {}
     for spec in schema.columns:
         if spec.is_numeric or not spec.categories or len(spec.categories) > max_categories:
             continue
-        codes = _category_codes(df[spec.name], spec)
+        codes = coded[spec.name]
         k = len(spec.categories) + int(spec.has_missing)
         if codes is None or np.bincount(codes, minlength=k).min() < min_rows:
             continue
@@ -138,13 +140,8 @@ def find_derived(df: pd.DataFrame, schema: Schema, max_categories: int,
     for spec in reversed(schema.columns):  # of two columns that determine each other the first is kept
         if spec.name == schema.target or spec.name in pinned:
             continue
-        if spec.is_numeric:
-            values = _numeric_values(df[spec.name], spec.name)
-        else:
-            values = _category_codes(df[spec.name], spec)
-            if values is None:  # values outside the schema: fit says so
-                continue
-        if len(pd.unique(values)) < 2:
+        values = _numeric_values(df[spec.name], spec.name) if spec.is_numeric else coded[spec.name]
+        if values is None or n == 0 or (values == values[0]).all():  # outside the schema (fit says so), or constant
             continue
         best = None
         for name, (codes, k) in sources.items():
