@@ -157,3 +157,32 @@ def test_derive_columns_must_be_true_or_false(bad):
 
     with pytest.raises(ConfigError, match="derive_columns"):
         Synthesizer("wcgan", derive_columns=bad)
+
+
+def test_evaluation_reports_the_share_of_synthetic_rows_that_keep_each_dependency(tmp_path):
+    from ganforge import evaluate
+    from ganforge.report import write_report
+
+    real, fake = coded_table(), coded_table(seed=3)
+    fake.loc[:99, "region"] = fake.loc[:99, "region"].map({"north": "south", "south": "north"})  # 100 broken
+    fake.loc[100:149, "rent"] = fake.loc[100:149, "rent"] + 0.5  # 50 more, on the numbers (NaN stays NaN)
+    broken_rent = int(fake.loc[100:149, "rent"].notna().sum())
+    fake["city"] = fake["city"].astype(object)
+    fake.loc[150, "city"] = "brest"  # a source value no real row has: broken for all three
+    r = evaluate(real, fake, target="label", tsne=False, utility_classifiers=("logistic_regression",))
+    kept = {d.column: d.kept_share for d in r.fidelity.dependencies}
+    n = len(fake)
+    assert kept == pytest.approx({"region": (n - 101) / n, "code": (n - 1) / n, "rent": (n - broken_rent - 1) / n})
+    verdict = next(v for v in r.verdicts() if v.name == "dependencies_kept")
+    assert not verdict.good and "region = f(city)" in verdict.verdict
+    write_report(r, tmp_path / "r.html", tmp_path / "r.json")
+    assert "synthetic rows that keep it" in (tmp_path / "r.html").read_text()
+    deps = json.loads((tmp_path / "r.json").read_text())["fidelity"]["dependencies"]
+    assert [d["column"] for d in deps] == ["region", "code", "rent"]
+    # rows that keep them all, and a table without any
+    ok = evaluate(real, coded_table(seed=3), target="label", tsne=False, utility_classifiers=("logistic_regression",))
+    assert next(v for v in ok.verdicts() if v.name == "dependencies_kept").good
+    plain = real.drop(columns=["region", "code", "rent", "almost"])
+    none = evaluate(plain, coded_table(seed=3)[plain.columns], target="label", tsne=False,
+                    utility_classifiers=("logistic_regression",))
+    assert none.fidelity.dependencies == [] and "dependencies_kept" not in [v.name for v in none.verdicts()]

@@ -77,6 +77,15 @@ class EvaluationResult:
         if not math.isnan(pt):
             out.append(Verdict("pair_trends", pt, f"{band(pt, 0.9, 0.8)}: pairwise associations "
                                + ("kept" if pt >= 0.9 else "partly kept" if pt >= 0.8 else "lost"), pt >= 0.9))
+        deps = self.fidelity.dependencies
+        if deps:
+            worst = min(deps, key=lambda d: d.kept_share)
+            names = ", ".join(f"{d.column} from {d.source}" for d in deps)
+            out.append(Verdict("dependencies_kept", worst.kept_share,
+                               (f"every synthetic row keeps the real table's exact dependencies ({names})"
+                                if worst.kept_share == 1.0 else
+                                f"{1 - worst.kept_share:.1%} of synthetic rows break {worst.column} = f({worst.source}), "
+                                f"which every real row follows"), worst.kept_share >= 0.99))
         if self.detection:
             auc = self.detection.cv_auc
             words = ("hard to tell from real" if auc <= 0.6 else "distinguishable from real" if auc <= 0.8
@@ -139,6 +148,7 @@ class EvaluationResult:
                 "pairs": f.pair_scores().to_dict(orient="records"),
                 "association_real": f.association_real.to_dict(),
                 "association_synthetic": f.association_synthetic.to_dict(),
+                "dependencies": [asdict(d) for d in f.dependencies],
             },
             "detection": plain(self.detection) if self.detection else None,
             "utility": ({"target": self.utility.target, "classes": self.utility.classes,

@@ -171,7 +171,7 @@ def _category_codes(s: pd.Series, spec: ColumnSpec) -> np.ndarray | None:
     after the last category. None if a value is not among the categories, or is missing in a
     column that the schema says has no missing values."""
     cats = list(spec.categories or [])
-    codes = np.asarray(pd.Categorical(s.astype(object), categories=cats).codes, dtype=np.int64)
+    codes = pd.Index(cats, dtype=object).get_indexer(s.astype(object)).astype(np.int64)
     isna = pd.isna(s).to_numpy()
     if ((codes < 0) & ~isna).any() or (isna.any() and not spec.has_missing):
         return None

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..encoding.table import find_derived
 from ..schema import Schema
 
 
@@ -35,6 +36,17 @@ class ColumnFidelity:
 
 
 @dataclass
+class DependencyCheck:
+    """A column that every real row shows to be a function of a categorical column (found as
+    ``derive_columns`` finds them), and the share of synthetic rows that follow the same function."""
+
+    column: str
+    source: str
+    source_values: int      # categories of the source (missing counted as one)
+    kept_share: float       # synthetic rows whose value is the one the real rows give their source's
+
+
+@dataclass
 class FidelityResult:
     columns: list[ColumnFidelity]
     association_real: pd.DataFrame
@@ -42,6 +54,8 @@ class FidelityResult:
     pair_kinds: dict[tuple[str, str], str] = field(default_factory=dict)
     #: SDMetrics' own formula (contingency similarity for categorical pairs): see docs/evaluation.md
     pair_trends_sdmetrics: float = float("nan")
+    #: exact dependencies of the real table and how far the synthetic rows keep them
+    dependencies: list[DependencyCheck] = field(default_factory=list)
 
     @property
     def column_shapes(self) -> float:
@@ -173,7 +187,34 @@ def fidelity(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> Fidelit
     ar, kinds = association_matrix(real, schema)
     as_, _ = association_matrix(synth, schema)
     return FidelityResult(column_fidelity(real, synth, schema), ar, as_, kinds,
-                          sdmetrics_pair_trends(real, synth, schema))
+                          sdmetrics_pair_trends(real, synth, schema), dependency_checks(real, synth, schema))
+
+
+def dependency_checks(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> list[DependencyCheck]:
+    """For each column that is a function of a categorical column in every real row: the share of
+    synthetic rows with the value the real rows give their source's category. A synthetic source
+    value the real rows never had counts as broken; numbers agree to 1e-9 relative."""
+    out = []
+    for d in find_derived(real, schema, max_categories=200):
+        spec = schema[d.source]
+        src = synth[d.source]
+        codes = pd.Index(spec.categories, dtype=object).get_indexer(src.astype(object)).astype(np.int64)
+        if spec.has_missing:
+            codes[src.isna().to_numpy()] = len(spec.categories)
+        seen = codes >= 0
+        expected = np.asarray(d.values, dtype=object)[np.where(seen, codes, 0)]
+        got = synth[d.spec.name].astype(object).to_numpy()
+        both_missing = pd.isna(expected) & pd.isna(got)
+        if d.spec.is_numeric:
+            e = pd.to_numeric(pd.Series(expected), errors="coerce").to_numpy(float)
+            g = pd.to_numeric(pd.Series(got), errors="coerce").to_numpy(float)
+            same = np.isclose(g, e, rtol=1e-9, atol=0.0)
+        else:
+            same = np.array([a == b or str(a) == str(b) for a, b in zip(got, expected)], dtype=bool)
+        kept = seen & (both_missing | (same & ~pd.isna(expected) & ~pd.isna(got)))
+        out.append(DependencyCheck(d.spec.name, d.source, len(d.values),
+                                   float(kept.mean()) if len(kept) else float("nan")))
+    return out
 
 
 def _binned(real: pd.Series, synth: pd.Series, numeric: bool, bins: int) -> tuple[np.ndarray, np.ndarray]:

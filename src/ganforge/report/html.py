@@ -34,6 +34,10 @@ img{max-width:100%;border:1px solid #eee;margin:.5em 0} section{margin-top:2em}
 <table><tr><th class="l">column</th><th class="l">kind</th><th>KS / TVD</th><th>Wasserstein (scaled)</th><th>missing real</th><th>missing synthetic</th></tr>
 {% for c in fid.columns %}<tr><td class="l">{{ c.column }}</td><td class="l">{{ c.kind }}</td><td>{{ '%.3f' % c.value }} ({{ c.statistic }})</td><td>{{ '%.4f' % c.wasserstein if c.wasserstein is not none else '' }}</td><td>{{ '%.2f%%' % (100 * c.missing_real) }}</td><td>{{ '%.2f%%' % (100 * c.missing_synthetic) }}</td></tr>
 {% endfor %}</table>
+{% if fid.dependencies %}<p>Exact dependencies of the real table (a column that is a function of a categorical column in every real row) and the share of synthetic rows that keep them:</p>
+<table><tr><th class="l">column</th><th class="l">function of</th><th>source values</th><th>synthetic rows that keep it</th></tr>
+{% for d in fid.dependencies %}<tr><td class="l">{{ d.column }}</td><td class="l">{{ d.source }}</td><td>{{ d.source_values }}</td><td class="{{ 'good' if d.kept_share >= 0.99 else 'bad' }}">{{ '%.1f%%' % (100 * d.kept_share) }}</td></tr>
+{% endfor %}</table>{% endif %}
 {% for key in ['marginals', 'associations', 'pair_plot'] %}{% if key in figs %}<img alt="{{ key }}" src="data:image/png;base64,{{ figs[key] }}">{% endif %}{% endfor %}
 </section>
 
