@@ -186,3 +186,16 @@ def test_evaluation_reports_the_share_of_synthetic_rows_that_keep_each_dependenc
     none = evaluate(plain, coded_table(seed=3)[plain.columns], target="label", tsne=False,
                     utility_classifiers=("logistic_regression",))
     assert none.fidelity.dependencies == [] and "dependencies_kept" not in [v.name for v in none.verdicts()]
+
+
+def test_a_model_file_from_before_the_option_loads_and_learnt_every_column(tmp_path):
+    from ganforge import modelfile
+
+    df = coded_table(500)
+    Synthesizer("wcgan", steps=3, seed=0, **SMALL, derive_columns=False).fit(df, target="label").save(tmp_path / "m.gfm")
+    tensors, meta = modelfile.load(tmp_path / "m.gfm", kind="model")
+    del meta["config"]["derive_columns"], meta["encoder"]["derived"], meta["encoder"]["options"]["derive_columns"]
+    modelfile.save(tmp_path / "old.gfm", tensors, meta, kind="model")
+    old = Synthesizer.load(tmp_path / "old.gfm", device="cpu")
+    assert old.config["derive_columns"] is False and old.summary()["derived_columns"] == {}
+    assert list(old.sample(50, seed=0).columns) == list(df.columns)

@@ -729,6 +729,8 @@ class Synthesizer:
             self = cls(meta["model"], meta["preset"], **{k: v for k, v in meta["config"].items()
                                                          if k not in ("model", "preset", "loss", "conditional")})
             self.config["device"] = device
+            if "derive_columns" not in meta["config"]:  # files from before the option learnt every column
+                self.config["derive_columns"] = False
             self.device_ = _resolve_device(device)
             self.schema_ = Schema.from_dict(meta["schema"])
             cond_col = meta["condition"]["column"] if meta["condition"] and meta["condition"]["kind"] == "column" else None
