@@ -199,3 +199,14 @@ def test_a_model_file_from_before_the_option_loads_and_learnt_every_column(tmp_p
     old = Synthesizer.load(tmp_path / "old.gfm", device="cpu")
     assert old.config["derive_columns"] is False and old.summary()["derived_columns"] == {}
     assert list(old.sample(50, seed=0).columns) == list(df.columns)
+
+
+def test_dependency_check_reads_pandas_missing_values():
+    from ganforge.metrics.fidelity import dependency_checks
+
+    real, fake = coded_table(), coded_table(seed=3)
+    fake["city"] = fake["city"].astype("string[python]")
+    fake["region"] = fake["region"].astype("string[python]")
+    fake.loc[:9, "region"] = None  # pd.NA, which no value equals: ten broken rows
+    kept = {d.column: d.kept_share for d in dependency_checks(real, fake, infer_schema(real, target="label"))}
+    assert kept == pytest.approx({"region": 1 - 10 / len(fake), "code": 1.0, "rent": 1.0})

@@ -205,13 +205,15 @@ def dependency_checks(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -
         expected = np.asarray(d.values, dtype=object)[np.where(seen, codes, 0)]
         got = synth[d.spec.name].astype(object).to_numpy()
         both_missing = pd.isna(expected) & pd.isna(got)
+        both = ~pd.isna(expected) & ~pd.isna(got)  # (pd.NA compares to nothing: keep it out)
+        same = np.zeros(len(got), dtype=bool)
         if d.spec.is_numeric:
-            e = pd.to_numeric(pd.Series(expected), errors="coerce").to_numpy(float)
-            g = pd.to_numeric(pd.Series(got), errors="coerce").to_numpy(float)
-            same = np.isclose(g, e, rtol=1e-9, atol=0.0)
+            e = pd.to_numeric(pd.Series(expected[both]), errors="coerce").to_numpy(float)
+            g = pd.to_numeric(pd.Series(got[both]), errors="coerce").to_numpy(float)
+            same[both] = np.isclose(g, e, rtol=1e-9, atol=0.0)
         else:
-            same = np.array([a == b or str(a) == str(b) for a, b in zip(got, expected)], dtype=bool)
-        kept = seen & (both_missing | (same & ~pd.isna(expected) & ~pd.isna(got)))
+            same[both] = [bool(a == b) or str(a) == str(b) for a, b in zip(got[both], expected[both])]
+        kept = seen & (both_missing | same)
         out.append(DependencyCheck(d.spec.name, d.source, len(d.values),
                                    float(kept.mean()) if len(kept) else float("nan")))
     return out
