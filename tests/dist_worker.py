@@ -99,3 +99,4 @@ def main(out: str, reuse_fakes: bool = False) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1], reuse_fakes=sys.argv[2:] == ["reuse_fakes"])
+    distributed.exit_rank(0)  # as ganforge's own ranks end (python -m ganforge under torchrun)

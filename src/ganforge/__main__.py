@@ -1,5 +1,9 @@
 import sys
 
+from . import distributed
 from .cli import main
 
-sys.exit(main())
+code = main()
+if distributed.launched_world_size() > 1:  # a rank of a torchrun launch: see distributed.exit_rank
+    distributed.exit_rank(code)
+sys.exit(code)

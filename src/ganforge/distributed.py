@@ -14,6 +14,7 @@ gradient of the global batch, and the ranks' weights stay identical step after s
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,6 +136,16 @@ def barrier(ctx: Context) -> None:
         import torch.distributed as dist
 
         dist.barrier()
+
+
+def exit_rank(code: int) -> None:
+    """End a process that a launcher (torchrun) started, after its work is written, without the
+    interpreter's teardown. Gloo's worker threads can still hold tensors then, and freeing them
+    during finalisation has aborted ranks of finished runs (SIGABRT, "terminate called without an
+    active exception"; pytorch/pytorch#179291 describes the cause)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def shutdown(ctx: Context) -> None:
