@@ -166,17 +166,20 @@ def find_derived(df: pd.DataFrame, schema: Schema, max_categories: int,
     return derived[::-1]
 
 
-def _category_codes(s: pd.Series, spec: ColumnSpec) -> np.ndarray | None:
-    """Codes of a categorical column's values in ``spec.categories``; missing values get the code
-    after the last category. None if a value is not among the categories, or is missing in a
-    column that the schema says has no missing values."""
-    cats = list(spec.categories or [])
-    codes = pd.Index(cats, dtype=object).get_indexer(s.astype(object)).astype(np.int64)
-    isna = pd.isna(s).to_numpy()
-    if ((codes < 0) & ~isna).any() or (isna.any() and not spec.has_missing):
-        return None
-    codes[isna] = len(cats)
+def category_codes(s: pd.Series, categories: list[Any], missing_code: bool) -> np.ndarray:
+    """Codes of ``s``'s values in ``categories``: -1 for a value outside them, and for a missing
+    value unless ``missing_code``, which gives missing values the code after the last category."""
+    codes = pd.Index(list(categories), dtype=object).get_indexer(s.astype(object)).astype(np.int64)
+    if missing_code:
+        codes[pd.isna(s).to_numpy()] = len(categories)
     return codes
+
+
+def _category_codes(s: pd.Series, spec: ColumnSpec) -> np.ndarray | None:
+    """``category_codes`` in ``spec.categories`` (missing values after them if the schema has any);
+    None if a value is not among the categories, or is missing where the schema says none are."""
+    codes = category_codes(s, spec.categories or [], spec.has_missing)
+    return None if (codes < 0).any() else codes
 
 
 def _determines(codes: np.ndarray, k: int, values: np.ndarray) -> bool:
@@ -271,7 +274,7 @@ class TableEncoder:
 
     def _bucket(self, codec: ColumnCodec, s: pd.Series) -> None:
         """Keep the most frequent max_categories - 1 values, put the rest in one rare code."""
-        full = np.asarray(pd.Categorical(s.astype(object), categories=codec.categories).codes)
+        full = category_codes(s, codec.categories, False)
         counts = np.bincount(full[full >= 0], minlength=len(codec.categories))
         order = np.argsort(-counts, kind="stable")
         k = self.options.max_categories - 1
@@ -306,14 +309,14 @@ class TableEncoder:
     def _codes(self, codec: ColumnCodec, s: pd.Series) -> np.ndarray:
         values = s.astype(object)
         if codec.keep is not None:
-            full = np.asarray(pd.Categorical(values, categories=codec.spec.categories).codes, dtype=int)
+            full = category_codes(values, codec.spec.categories, False)
             remap = np.full(len(codec.spec.categories) + 1, -1, dtype=int)  # the last entry: unknown (-1)
             remap[codec.keep] = np.arange(len(codec.keep))
             remap[codec.rare] = codec.rare_code
             codes = remap[full]
         else:
             known = [c for c in codec.categories if c is not None]
-            codes = np.asarray(pd.Categorical(values, categories=known).codes, dtype=int)
+            codes = category_codes(values, known, False)
         isna = pd.isna(values).to_numpy()
         unknown = (codes < 0) & ~isna
         if unknown.any():

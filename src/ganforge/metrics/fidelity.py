@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..encoding.table import find_derived
+from ..encoding.table import category_codes, find_derived
 from ..schema import Schema
 
 
@@ -197,10 +197,7 @@ def dependency_checks(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -
     out = []
     for d in find_derived(real, schema, max_categories=200):
         spec = schema[d.source]
-        src = synth[d.source]
-        codes = pd.Index(spec.categories, dtype=object).get_indexer(src.astype(object)).astype(np.int64)
-        if spec.has_missing:
-            codes[src.isna().to_numpy()] = len(spec.categories)
+        codes = category_codes(synth[d.source], spec.categories, spec.has_missing)
         seen = codes >= 0
         expected = np.asarray(d.values, dtype=object)[np.where(seen, codes, 0)]
         got = synth[d.spec.name].astype(object).to_numpy()
