@@ -14,13 +14,13 @@ from safetensors.torch import save_file
 
 from ganforge import distributed
 from ganforge.models import losses
-from ganforge.models.networks import Discriminator, Generator
+from ganforge.models.networks import Discriminator, Generator, LabelClassifier
 from ganforge.training import TrainConfig, Trainer
 
 B, PAC, LATENT, N_LABELS = 40, 2, 8, 3
 
 
-def main(out: str, reuse_fakes: bool = False) -> None:
+def main(out: str, reuse_fakes: bool = False, classifier: bool = False) -> None:
     ctx = distributed.context("cpu")
     world, rank = ctx.world_size, ctx.rank
     g = torch.Generator().manual_seed(123)
@@ -67,14 +67,18 @@ def main(out: str, reuse_fakes: bool = False) -> None:
     spans = [Span(2, "tanh"), Span(3, "softmax")]
     gen = Generator(LATENT, N_LABELS, [{"width": 32, "activation": "relu"}] * 2, spans)
     disc = Discriminator(5, N_LABELS, [{"width": 32, "activation": "leaky_relu"}] * 2, PAC)
+    clf = LabelClassifier(5, N_LABELS, [{"width": 32, "activation": "leaky_relu"}]) if classifier else None
     if ctx.active:
         distributed.broadcast_module(gen)
         distributed.broadcast_module(disc)
+        if clf is not None:
+            distributed.broadcast_module(clf)
     cfg = TrainConfig(loss="wasserstein", batch_size=B // world, n_critic=2, gp_lambda=10.0, lr_g=1e-3, lr_d=1e-3,
-                      reuse_fakes=reuse_fakes)
-    tr = FixedNoiseTrainer(gen, disc, Source(), cfg, dist=ctx)
-    seen, counts = {}, {"d": 0, "g": 0}
-    for name, opt, net in (("d", tr.opt_d, disc), ("g", tr.opt_g, gen)):
+                      reuse_fakes=reuse_fakes, classifier_weight=0.5 if classifier else 0.0)
+    tr = FixedNoiseTrainer(gen, disc, Source(), cfg, dist=ctx, classifier=clf)
+    seen, counts = {}, {"d": 0, "g": 0, "c": 0}
+    nets = [("d", tr.opt_d, disc), ("g", tr.opt_g, gen)] + ([("c", tr.opt_c, clf)] if clf is not None else [])
+    for name, opt, net in nets:
         orig = opt.step
 
         def step(*a, _orig=orig, _name=name, _net=net, **k):
@@ -90,6 +94,8 @@ def main(out: str, reuse_fakes: bool = False) -> None:
     tensors = dict(seen)
     tensors.update({f"weights.g.{k}": v for k, v in gen.state_dict().items()})
     tensors.update({f"weights.d.{k}": v for k, v in disc.state_dict().items()})
+    if clf is not None:
+        tensors.update({f"weights.c.{k}": v for k, v in clf.state_dict().items()})
     save_file({k: v.contiguous() for k, v in tensors.items()}, f"{out}/rank{rank}_of{world}.safetensors")
     # as the CLI does: every rank done before the group is torn down (a rank that tore down while the
     # other still talked was once aborted by the C++ runtime: "terminate called without an active exception")
@@ -98,5 +104,5 @@ def main(out: str, reuse_fakes: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], reuse_fakes=sys.argv[2:] == ["reuse_fakes"])
+    main(sys.argv[1], reuse_fakes="reuse_fakes" in sys.argv[2:], classifier="classifier" in sys.argv[2:])
     distributed.exit_rank(0)  # as ganforge's own ranks end (python -m ganforge under torchrun)

@@ -30,12 +30,11 @@ def _run(cmd, threads=1, **kw):
     return r
 
 
-@pytest.mark.parametrize("reuse", [False, True])
-def test_one_step_on_two_ranks_is_one_step_on_the_global_batch(tmp_path, reuse):
+@pytest.mark.parametrize("extra", [[], ["reuse_fakes"], ["classifier"]])
+def test_one_step_on_two_ranks_is_one_step_on_the_global_batch(tmp_path, extra):
     """The real Trainer with the penalty's double backward: each rank's optimisers receive the
     gradient of the whole batch, and the ranks' weights are bit-for-bit identical after the step
-    (also when the generator step reuses the critic step's fake rows)."""
-    extra = ["reuse_fakes"] if reuse else []
+    (also when the generator step reuses the critic step's fake rows, and with the label classifier)."""
     _run([sys.executable, str(HERE / "dist_worker.py"), str(tmp_path)] + extra, threads=2)
     _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
           str(HERE / "dist_worker.py"), str(tmp_path)] + extra)
@@ -43,8 +42,9 @@ def test_one_step_on_two_ranks_is_one_step_on_the_global_batch(tmp_path, reuse):
     r0 = load_file(tmp_path / "rank0_of2.safetensors")
     r1 = load_file(tmp_path / "rank1_of2.safetensors")
     assert set(ref) == set(r0) == set(r1)
-    # two critic steps and one generator step, each with gradients on every layer
-    assert {k.split(".")[0] for k in ref} == {"d_step0", "d_step1", "g_step0", "weights"}
+    # two critic steps and one generator step (and one classifier step), each with gradients on every layer
+    assert {k.split(".")[0] for k in ref} == {"d_step0", "d_step1", "g_step0", "weights"} | (
+        {"c_step0"} if "classifier" in extra else set())
     for k in ref:
         assert torch.equal(r0[k], r1[k]), f"{k} differs between the ranks"
         a, b = r0[k], ref[k]

@@ -15,7 +15,7 @@ from . import __version__, distributed, modelfile
 from .encoding import EncodingOptions, TableEncoder
 from .encoding.table import values_from_codes
 from .errors import ConfigError, DataError, ModelFileError
-from .models.networks import Discriminator, Generator
+from .models.networks import Discriminator, Generator, LabelClassifier
 from .models.registry import resolve_config
 from .schema import CATEGORICAL, Schema, infer_schema, jsonable
 from .training import Callback, Every, ProgressBar, TrainConfig, Trainer
@@ -391,6 +391,7 @@ class Synthesizer:
         if cfg["ordinal_encoding"] == "gaussian_interval":
             cfg["ordinal_encoding"] = "onehot"
         cfg["pac"] = 1
+        cfg["classifier_weight"] = 0.0  # a label classifier would learn from the rows without noise
 
     def _train(self, df, X, quiet, callbacks, checkpoint, checkpoint_every, resume, stream=None) -> Trainer:
         """``df``/``X``: the table and its encoding in memory; or ``stream`` (then ``df`` is a sample
@@ -416,19 +417,26 @@ class Synthesizer:
                 counts, settings.epsilon_counts, np.random.default_rng(cfg["seed"])).tolist()
         n_labels = len(self.condition_["categories"]) if self.condition_ else 0
         self._build_networks(n_labels)
+        # the label classifier is a training aid only: not in the model file (checkpoints hold it)
+        classifier = None
+        if float(cfg["classifier_weight"]) > 0 and n_labels > 1:
+            classifier = LabelClassifier(self.encoder_.width, n_labels, cfg["discriminator_layers"]).to(self.device_)
         ctx = self.dist_
         if ctx.active:
             # the same initial weights everywhere (built from the same seed; made sure of), then each
             # rank draws its rows and noise from its own stream
             distributed.broadcast_module(self.generator_)
             distributed.broadcast_module(self.discriminator_)
+            if classifier is not None:
+                distributed.broadcast_module(classifier)
             torch.manual_seed(distributed.rank_seed(cfg["seed"], ctx))
         tc = TrainConfig(loss=cfg["loss"], steps=steps, batch_size=cfg["batch_size"] // ctx.world_size,
                          n_critic=cfg["n_critic"],
                          gp_lambda=cfg["gp_lambda"], lr_g=cfg["lr_g"], lr_d=cfg["lr_d"], betas=tuple(cfg["betas"]),
                          weight_decay_g=cfg["weight_decay_g"], weight_decay_d=cfg["weight_decay_d"],
                          pretrain_critic_steps=cfg["pretrain_critic_steps"], ema_decay=float(cfg["ema_decay"]),
-                         reuse_fakes=cfg["reuse_fakes"], gp_every=cfg["gp_every"])
+                         reuse_fakes=cfg["reuse_fakes"], gp_every=cfg["gp_every"],
+                         classifier_weight=float(cfg["classifier_weight"]))
         dev = self.device_
         codes_t = None if stream is not None or codes is None else torch.as_tensor(codes, device=dev)
         if stream is not None:
@@ -449,7 +457,7 @@ class Synthesizer:
         self.fingerprint_ = stream.fingerprint if stream is not None else _fingerprint(df)
         self.n_rows_ = n_rows
         trainer = Trainer(self.generator_, self.discriminator_, source, tc, callbacks=cbs, device=dev,
-                          private=private, dist=ctx)
+                          private=private, dist=ctx, classifier=classifier)
         self.trainer_ = trainer
         ckpt = Path(checkpoint) if checkpoint is not None else None
         self.monitor_ = None
@@ -731,6 +739,8 @@ class Synthesizer:
             self.config["device"] = device
             if "derive_columns" not in meta["config"]:  # files from before the option learnt every column
                 self.config["derive_columns"] = False
+            if "classifier_weight" not in meta["config"]:  # ... and were trained without a label classifier
+                self.config["classifier_weight"] = 0.0
             self.device_ = _resolve_device(device)
             self.schema_ = Schema.from_dict(meta["schema"])
             cond_col = meta["condition"]["column"] if meta["condition"] and meta["condition"]["kind"] == "column" else None

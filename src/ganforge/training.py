@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol, Sequence
 
 import torch
+import torch.nn.functional as F
 
 from . import distributed, kernels
 from .errors import TrainingError
@@ -55,6 +56,10 @@ class TrainConfig:
     #: (lazy regularisation, as StyleGAN2 does for its R1 penalty): the penalty's extra critic pass and
     #: double backward; 13-18% shorter ctgan-like steps at k=4 and lower TSTR (docs/performance.md)
     gp_every: int = 1
+    #: the weight of the label classifier's cross-entropy in the generator's loss (with a
+    #: ``classifier`` given to the Trainer), and the classifier's own Adam learning rate
+    classifier_weight: float = 0.0
+    lr_c: float = 1e-3
 
     def __post_init__(self):
         if self.loss not in losses.LOSSES:
@@ -63,6 +68,8 @@ class TrainConfig:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if not isinstance(self.gp_every, int) or isinstance(self.gp_every, bool) or self.gp_every < 1:
             raise ValueError(f"gp_every must be a whole number >= 1, got {self.gp_every!r}")
+        if not 0.0 <= self.classifier_weight < math.inf:
+            raise ValueError(f"classifier_weight must be a number >= 0, got {self.classifier_weight!r}")
 
 
 class Callback:
@@ -84,6 +91,12 @@ class Trainer:
     private: Any = None
     #: the process group (ganforge.distributed.Context): gradients are averaged over its ranks
     dist: distributed.Context = distributed.SINGLE
+    #: an auxiliary label classifier (rows -> logits over the condition's labels), for a conditional
+    #: generator: each generator step first trains it on a batch of real rows, then adds
+    #: ``classifier_weight`` x the cross-entropy of the labels the generated rows were conditioned on
+    #: to the generator's loss, so that a row's features predict its label as real rows' do (CTAB-GAN's
+    #: auxiliary classifier). The reported generator loss stays the adversarial one.
+    classifier: torch.nn.Module | None = None
 
     def __post_init__(self):
         c = self.config
@@ -93,6 +106,9 @@ class Trainer:
                                       weight_decay=c.weight_decay_g, fused=True)
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, betas=tuple(c.betas),
                                       weight_decay=c.weight_decay_d, fused=True)
+        self.opt_c = None
+        if self.classifier is not None:
+            self.opt_c = torch.optim.Adam(self.classifier.parameters(), lr=c.lr_c, fused=True)
         self.step = 0
         self.history: list[dict[str, float]] = []
         self.stop_requested = False
@@ -184,8 +200,20 @@ class Trainer:
         self.opt_d.step()
         return reported, real_score.detach().mean(), fake_score.detach().mean()
 
+    def _classifier_step(self) -> None:
+        """One update of the label classifier on a batch of real rows."""
+        real, cond = self.source.sample(self.config.batch_size)
+        loss = F.cross_entropy(self.classifier(real), cond.argmax(1))
+        self.opt_c.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.dist.active:
+            distributed.average_gradients(self.classifier, self.dist.world_size)
+        self.opt_c.step()
+
     def _generator_step(self) -> torch.Tensor:
         c = self.config
+        if self.classifier is not None:
+            self._classifier_step()
         if self._kept is not None:  # the last critic step's rows, scored by the updated critic
             (fake, cond), self._kept = self._kept, None
         else:
@@ -194,7 +222,12 @@ class Trainer:
             cond = conditions(c.batch_size) if conditions is not None else self.source.sample(c.batch_size)[1]
             fake = self.generator(self._noise(c.batch_size), cond)
         self.discriminator.requires_grad_(False)
-        loss = losses.generator_loss(c.loss, self.discriminator(fake, cond))
+        adversarial = losses.generator_loss(c.loss, self.discriminator(fake, cond))
+        loss = adversarial
+        if self.classifier is not None:
+            self.classifier.eval().requires_grad_(False)  # no dropout: the classifier's own prediction
+            loss = loss + c.classifier_weight * F.cross_entropy(self.classifier(fake), cond.argmax(1))
+            self.classifier.train().requires_grad_(True)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         if self.dist.active:
@@ -203,7 +236,7 @@ class Trainer:
         if self.dist.active:  # batch-norm running statistics of rank 0 everywhere, as DDP does
             distributed.broadcast_buffers(self.generator)
         self.discriminator.requires_grad_(True)
-        return loss.detach()
+        return adversarial.detach()
 
     def train_step(self) -> None:
         """One generator update after ``n_critic`` discriminator updates."""
@@ -249,6 +282,8 @@ class Trainer:
         or until ``time.perf_counter()`` passes ``deadline``, whichever comes first."""
         self.generator.train()
         self.discriminator.train()
+        if self.classifier is not None:
+            self.classifier.train()
         for cb in self.callbacks:
             cb.on_train_begin(self)
         # float32 products through oneDNN where it keeps float32 accuracy for these networks' shapes
@@ -256,6 +291,8 @@ class Trainer:
         b, pac = self.config.batch_size, getattr(self.discriminator, "pac", 1)
         shapes = (kernels.linear_shapes(self.generator, (b,))
                   + kernels.linear_shapes(self.discriminator, sorted({max(1, b // pac), max(1, 2 * b // pac)})))
+        if self.classifier is not None:
+            shapes += kernels.linear_shapes(self.classifier, (b,))
         with kernels.cpu_matmul(self.device, shapes):
             t0 = time.perf_counter()
             try:
@@ -289,12 +326,18 @@ class Trainer:
         return self.history
 
     # --- state for checkpoints ----------------------------------------------------------
+    def _optimizers(self) -> list[tuple[str, torch.optim.Optimizer]]:
+        out = [("opt_g", self.opt_g), ("opt_d", self.opt_d)]
+        return out + ([("opt_c", self.opt_c)] if self.opt_c is not None else [])
+
     def state_tensors(self) -> dict[str, torch.Tensor]:
         out = {f"generator.{k}": v for k, v in self.generator.state_dict().items()}
         out.update({f"discriminator.{k}": v for k, v in self.discriminator.state_dict().items()})
         if self.ema is not None:
             out.update({f"ema.{k}": v for k, v in self.ema.state_dict().items()})
-        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+        if self.classifier is not None:
+            out.update({f"classifier.{k}": v for k, v in self.classifier.state_dict().items()})
+        for name, opt in self._optimizers():
             for pid, st in opt.state_dict()["state"].items():
                 for k, v in st.items():
                     out[f"{name}.{pid}.{k}"] = v if torch.is_tensor(v) else torch.tensor(v)
@@ -327,7 +370,14 @@ class Trainer:
                                     "or by a ganforge without it): resume it with --ema-decay 0 (ema_decay=0), "
                                     "or drop --resume")
             self.ema.load_state_dict(ema)
-        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+        if self.classifier is not None:
+            clf = with_prefix(tensors, "classifier")
+            if not clf:
+                raise TrainingError("the checkpoint holds no label classifier (it was written with classifier_weight "
+                                    "0, or by a ganforge without it): resume it with --set classifier_weight=0, "
+                                    "or drop --resume")
+            self.classifier.load_state_dict(clf)
+        for name, opt in self._optimizers():
             sd = opt.state_dict()
             flat = with_prefix(tensors, name)
             state: dict[int, dict[str, torch.Tensor]] = {}

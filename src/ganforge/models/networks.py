@@ -286,3 +286,15 @@ class Discriminator(nn.Module):
         if cond is not None:
             x = torch.cat([x, cond], dim=1)
         return self.body(x.reshape(-1, self.in_dim)).reshape(-1)
+
+
+class LabelClassifier(nn.Module):
+    """Logits over a conditional model's labels from an encoded row: the training aid of
+    ``classifier_weight`` (ganforge.training.Trainer), with the critic's hidden layers."""
+
+    def __init__(self, data_dim: int, n_labels: int, layers):
+        super().__init__()
+        self.body = build_mlp(data_dim, layers, n_labels)
+
+    def forward(self, x):
+        return self.body(x)
