@@ -62,3 +62,34 @@ def test_sdmetrics_pair_trends_formula_by_hand():
     assert sdmetrics_pair_trends(real, real, infer_schema(real)) == pytest.approx(1.0)
     shuffled = real.assign(b=np.random.default_rng(0).permutation(real["b"].to_numpy()))
     assert sdmetrics_pair_trends(real, shuffled, infer_schema(real)) < 0.9
+
+
+def test_label_trends_are_the_pair_trends_of_the_targets_pairs_and_name_the_furthest(tmp_path):
+    """A synthetic table whose label decides another column outright (real: 80/20 either way): the
+    label's pairs score by hand, and the verdict says which pair is exaggerated."""
+    import json
+
+    from ganforge import evaluate
+    from ganforge.report import write_report
+
+    real = table()
+    sharp = table(seed=1)
+    sharp["kind"] = np.where(sharp["grp"] == "hi", "x", "y")
+    schema = infer_schema(real, target="grp")
+    f = fidelity(real, sharp, schema)
+    lt = f.label_trends("grp")
+    d = f.association_difference["grp"].drop("grp")
+    assert lt["score"] == pytest.approx(1 - d.mean() / 2)
+    assert lt["worst_column"] == "kind" and lt["worst_synthetic"] == pytest.approx(1.0)
+    assert 0.5 < lt["worst_real"] < 0.7
+    assert f.label_trends(None) is None and fidelity(real, table(seed=1), schema).label_trends("grp")["score"] > 0.97
+
+    r = evaluate(real, sharp, target="grp", tsne=False, utility_classifiers=("logistic_regression",))
+    v = next(v for v in r.verdicts() if v.name == "label_trends")
+    assert v.value == pytest.approx(lt["score"]) and "with kind, is exaggerated" in v.verdict
+    write_report(r, tmp_path / "r.html", tmp_path / "r.json")
+    assert "label_trends = pair_trends over the pairs of" in (tmp_path / "r.html").read_text()
+    got = json.loads((tmp_path / "r.json").read_text())["fidelity"]["label_trends"]
+    assert got["worst_column"] == "kind" and got["score"] == pytest.approx(lt["score"])
+    # without a target there is no label to speak of
+    assert "label_trends" not in [v.name for v in evaluate(real, sharp, tsne=False).verdicts()]

@@ -64,6 +64,11 @@ class EvaluationResult:
     def pair_trends(self) -> float:
         return self.fidelity.pair_trends
 
+    @property
+    def label_trends(self) -> dict | None:
+        """Pair trends over the target's pairs only, and the furthest of them (None without a target)."""
+        return self.fidelity.label_trends(self.target)
+
     def verdicts(self) -> list[Verdict]:
         out = []
         cs, pt = self.column_shapes, self.pair_trends
@@ -86,6 +91,14 @@ class EvaluationResult:
                                 if worst.kept_share == 1.0 else
                                 f"{1 - worst.kept_share:.1%} of synthetic rows break {worst.column} = f({worst.source}), "
                                 f"which every real row follows"), worst.kept_share >= 0.99))
+        lt = self.label_trends
+        if lt is not None:
+            r, sy = lt["worst_real"], lt["worst_synthetic"]
+            how = "exaggerated" if sy > r else "weakened"
+            out.append(Verdict("label_trends", lt["score"],
+                               f"{band(lt['score'], 0.9, 0.8)}: the associations of {self.target} with the other columns; "
+                               f"the furthest, with {lt['worst_column']}, is {how} ({r:.3f} real, {sy:.3f} synthetic)",
+                               lt["score"] >= 0.9))
         if self.detection:
             auc = self.detection.cv_auc
             words = ("hard to tell from real" if auc <= 0.6 else "distinguishable from real" if auc <= 0.8
@@ -149,6 +162,7 @@ class EvaluationResult:
                 "association_real": f.association_real.to_dict(),
                 "association_synthetic": f.association_synthetic.to_dict(),
                 "dependencies": [asdict(d) for d in f.dependencies],
+                "label_trends": self.label_trends,
             },
             "detection": plain(self.detection) if self.detection else None,
             "utility": ({"target": self.utility.target, "classes": self.utility.classes,

@@ -76,6 +76,25 @@ class FidelityResult:
         vals = vals[np.isfinite(vals)]
         return float(1.0 - np.mean(vals) / 2) if len(vals) else float("nan")
 
+    def label_trends(self, target: str | None) -> dict | None:
+        """The pair trends of the target's pairs alone: 1 - mean(|association difference| / 2) over
+        the target and each other column, and the column whose association with the target is
+        furthest from the real one (a generator can exaggerate the label's dependence on the other
+        columns while the mean over every pair barely moves: docs/default-preset.md). None without
+        a target, or when no pair with it has a finite association."""
+        if target is None or target not in self.association_real.columns:
+            return None
+        real = self.association_real[target].drop(target)
+        synth = self.association_synthetic[target].drop(target)
+        diff = (real - synth).abs()
+        diff = diff[np.isfinite(diff)]
+        if diff.empty:
+            return None
+        worst = str(diff.idxmax())
+        return {"score": float(1.0 - diff.mean() / 2), "worst_column": worst,
+                "worst_real": float(real[worst]), "worst_synthetic": float(synth[worst]),
+                "columns": {c: {"real": float(real[c]), "synthetic": float(synth[c])} for c in diff.index}}
+
     def pair_scores(self) -> pd.DataFrame:
         rows = []
         names = list(self.association_real.columns)

@@ -34,7 +34,8 @@ img{max-width:100%;border:1px solid #eee;margin:.5em 0} section{margin-top:2em}
 <table><tr><th class="l">column</th><th class="l">kind</th><th>KS / TVD</th><th>Wasserstein (scaled)</th><th>missing real</th><th>missing synthetic</th></tr>
 {% for c in fid.columns %}<tr><td class="l">{{ c.column }}</td><td class="l">{{ c.kind }}</td><td>{{ '%.3f' % c.value }} ({{ c.statistic }})</td><td>{{ '%.4f' % c.wasserstein if c.wasserstein is not none else '' }}</td><td>{{ '%.2f%%' % (100 * c.missing_real) }}</td><td>{{ '%.2f%%' % (100 * c.missing_synthetic) }}</td></tr>
 {% endfor %}</table>
-{% if fid.dependencies %}<p>Exact dependencies of the real table (a column that is a function of a categorical column in every real row) and the share of synthetic rows that keep them:</p>
+{% if label %}<p>label_trends = pair_trends over the pairs of <b>{{ target }}</b> alone = <b>{{ '%.3f' % label.score }}</b>; the furthest: {{ label.worst_column }} (association {{ '%.3f' % label.worst_real }} real, {{ '%.3f' % label.worst_synthetic }} synthetic). A generator can exaggerate the label's dependence on the other columns while pair_trends barely moves.</p>
+{% endif %}{% if fid.dependencies %}<p>Exact dependencies of the real table (a column that is a function of a categorical column in every real row) and the share of synthetic rows that keep them:</p>
 <table><tr><th class="l">column</th><th class="l">function of</th><th>source values</th><th>synthetic rows that keep it</th></tr>
 {% for d in fid.dependencies %}<tr><td class="l">{{ d.column }}</td><td class="l">{{ d.source }}</td><td>{{ d.source_values }}</td><td class="{{ 'good' if d.kept_share >= 0.99 else 'bad' }}">{{ '%.1f%%' % (100 * d.kept_share) }}</td></tr>
 {% endfor %}</table>{% endif %}
@@ -101,7 +102,7 @@ def render_html(result: Any) -> str:
     return env.from_string(TEMPLATE).render(
         n_real=len(result.real) if result.real is not None else "?", n_test=result.n_test,
         n_synth=len(result.synthetic) if result.synthetic is not None else "?", target=result.target,
-        verdicts=result.verdicts(), fid=result.fidelity, det=det, importance=importance,
+        verdicts=result.verdicts(), fid=result.fidelity, label=result.label_trends, det=det, importance=importance,
         disc=result.discriminator, insp=result.fooled_inspection, util=result.utility,
         ratio=result.utility.ratio("roc_auc") if result.utility else {}, priv=result.privacy, mem=result.membership, closest=closest,
         figs=figs, timings=result.timings)
