@@ -128,5 +128,5 @@ def test_a_model_file_from_before_the_option_loads_as_trained_without_a_classifi
     del meta["config"]["classifier_weight"]
     modelfile.save(tmp_path / "old.gfm", tensors, meta, kind="model")
     old = Synthesizer.load(tmp_path / "old.gfm", device="cpu")
-    assert old.config["classifier_weight"] == 0.0  # not the default preset's 1.0: the file was trained without
+    assert old.config["classifier_weight"] == 0.0  # the file was trained without one
     assert len(old.sample(50, seed=0)) == 50

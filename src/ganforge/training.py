@@ -363,20 +363,17 @@ class Trainer:
                                 f"--nproc {world}, or drop --resume")
         self.generator.load_state_dict(with_prefix(tensors, "generator"))
         self.discriminator.load_state_dict(with_prefix(tensors, "discriminator"))
-        if self.ema is not None:
-            ema = with_prefix(tensors, "ema")
-            if not ema:
-                raise TrainingError("the checkpoint holds no averaged generator (it was written with ema_decay 0, "
-                                    "or by a ganforge without it): resume it with --ema-decay 0 (ema_decay=0), "
-                                    "or drop --resume")
-            self.ema.load_state_dict(ema)
-        if self.classifier is not None:
-            clf = with_prefix(tensors, "classifier")
-            if not clf:
-                raise TrainingError("the checkpoint holds no label classifier (it was written with classifier_weight "
-                                    "0, or by a ganforge without it): resume it with --set classifier_weight=0, "
-                                    "or drop --resume")
-            self.classifier.load_state_dict(clf)
+        # optional networks: a checkpoint written without one cannot resume a run that has it
+        for net, prefix, what, option, flag in (
+                (self.ema, "ema", "averaged generator", "ema_decay=0", "--ema-decay 0 (ema_decay=0)"),
+                (self.classifier, "classifier", "label classifier", "classifier_weight=0", "--set classifier_weight=0")):
+            if net is None:
+                continue
+            part = with_prefix(tensors, prefix)
+            if not part:
+                raise TrainingError(f"the checkpoint holds no {what} (it was written with {option}, or by a ganforge "
+                                    f"without it): resume it with {flag}, or drop --resume")
+            net.load_state_dict(part)
         for name, opt in self._optimizers():
             sd = opt.state_dict()
             flat = with_prefix(tensors, name)

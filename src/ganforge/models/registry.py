@@ -75,7 +75,9 @@ DEFAULTS: dict[str, Any] = {
     "reuse_fakes": False,
     # conditional models: a classifier learns the label from real rows, and the generator's loss adds
     # this weight x the cross-entropy of the label each generated row was conditioned on (CTAB-GAN's
-    # auxiliary classifier; 0 = off); off with differential privacy (the classifier reads every row)
+    # auxiliary classifier; 0 = off). On Adult it lifts train-on-synthetic AUC but exaggerates the
+    # label's associations with the other columns, so no preset sets it (docs/default-preset.md);
+    # off with differential privacy (the classifier reads every row)
     "classifier_weight": 0.0,
     "steps": None,             # one of steps / epochs; steps wins when both are given
     "epochs": 100,
@@ -207,9 +209,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ema_decay": 0.999,
         # Adult, three seeds: detection AUC 0.922 -> 0.849, pair trends 0.968 -> 0.975 (docs/default-preset.md)
         "derive_columns": True,
-        # Adult at a tenth of CTGAN-300's time, three seeds: TSTR AUC 0.862-0.877 -> 0.897 at the cost of
-        # 0.002 pair trends (docs/default-preset.md, the label classifier)
-        "classifier_weight": 1.0,
         # the averaged generator's column shapes level off within a few hundred steps, long before
         # its associations do: column shapes alone stopped Adult runs at pair trends 0.938-0.939,
         # column shapes and pair trends at 0.967 (docs/early-stopping.md)
@@ -281,7 +280,7 @@ def _check(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"ema_decay must be a number in [0, 1) (0 = off, 0.999 = a long average), got {ema!r}")
     cw = cfg.get("classifier_weight")
     if not isinstance(cw, (int, float)) or isinstance(cw, bool) or not 0 <= cw < float("inf"):
-        raise ConfigError(f"classifier_weight must be a number >= 0 (0 = off, 1 = the default preset's), got {cw!r}")
+        raise ConfigError(f"classifier_weight must be a number >= 0 (0 = off, 1 = as strong as the adversarial loss), got {cw!r}")
     ge = cfg.get("gp_every")
     if not isinstance(ge, int) or isinstance(ge, bool) or ge < 1:
         raise ConfigError(f"gp_every must be a whole number >= 1 (1 = the penalty on every critic step), got {ge!r}")
