@@ -40,12 +40,13 @@ def main() -> None:
         tmp.mkdir(parents=True, exist_ok=True)
         real.to_csv(tmp / "adult.csv", index=False)
         load_adult(args.data_dir, split="test").to_csv(tmp / "adult_test.csv", index=False)
-        cmd_fit = ["ganforge", "fit", str(tmp / "adult.csv"), "--model", args.model, "--preset", args.preset,
+        # the interpreter running this script, so that its ganforge runs whether or not a venv is active
+        cmd_fit = [sys.executable, "-m", "ganforge", "fit", str(tmp / "adult.csv"), "--model", args.model, "--preset", args.preset,
                    "--target", "income", "--epochs", str(args.epochs), "--seed", "0", "-q", "-o", str(tmp / "adult.gfm")]
         t0 = time.perf_counter()
         subprocess.run(cmd_fit, check=True)
         fit_wall = time.perf_counter() - t0
-        cmd_sample = ["ganforge", "sample", str(tmp / "adult.gfm"), "-n", str(len(real)), "--seed", "1",
+        cmd_sample = [sys.executable, "-m", "ganforge", "sample", str(tmp / "adult.gfm"), "-n", str(len(real)), "--seed", "1",
                       "-o", str(tmp / "synthetic.csv")]
         t0 = time.perf_counter()
         subprocess.run(cmd_sample, check=True)
