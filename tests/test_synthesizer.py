@@ -95,7 +95,9 @@ class Interrupt(Callback):
 
 @pytest.mark.parametrize("ema_decay,extra", [(0.0, {}), (0.9, {}),
                                               # resumed at critic update 20, which carries no penalty
-                                              (0.0, {"n_critic": 1, "gp_every": 3})])
+                                              (0.0, {"n_critic": 1, "gp_every": 3}),
+                                              # the label classifier and its optimiser are in the checkpoint
+                                              (0.9, {"classifier_weight": 1.0})])
 def test_resume_from_checkpoint_matches_an_uninterrupted_run(tmp_path, ema_decay, extra):
     df = four_gaussians(1000)
     kw = dict(steps=60, seed=0, ema_decay=ema_decay, **SMALL, **extra)
