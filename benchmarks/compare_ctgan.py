@@ -19,7 +19,10 @@ ganforge's evaluation suite on as many synthetic rows as training rows. ``ganfor
 CTGAN draws them; ``ganforge-ctgan-like-lazy-gp`` (only when named) is ``ctgan-like`` with ``gp_every=4``:
 the gradient penalty on one critic step in four, at four times the weight; ``ganforge-ctgan-like-mkl``
 (only when named) is ``ctgan-like`` with ``GANFORGE_ONEDNN=0``: float32 products through MKL, as
-before ganforge routed them to oneDNN (``ganforge.kernels``).
+before ganforge routed them to oneDNN (``ganforge.kernels``); ``ganforge-ctgan-like-fp32`` (only when
+named) is ``ctgan-like`` with ``precision=float32``: the training step in float32 throughout, where the
+preset's ``auto`` multiplies in bfloat16 on a CPU that does so in hardware. Each ganforge cell records
+the precision its steps ran in.
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ from pathlib import Path
 SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default", "ganforge-default-tenth")
 #: run only when named in --systems: ctgan-like with a new generator batch per step, as CTGAN draws
 #: (the preset reuses the critic step's fake rows); ctgan-like with the penalty on one critic step in four;
-#: ctgan-like with its float32 products left to MKL (GANFORGE_ONEDNN=0)
-EXTRA = ("ganforge-ctgan-like-fresh", "ganforge-ctgan-like-lazy-gp", "ganforge-ctgan-like-mkl")
+#: ctgan-like with its float32 products left to MKL (GANFORGE_ONEDNN=0); ctgan-like in float32 throughout
+EXTRA = ("ganforge-ctgan-like-fresh", "ganforge-ctgan-like-lazy-gp", "ganforge-ctgan-like-mkl",
+         "ganforge-ctgan-like-fp32")
 ALL = SYSTEMS + EXTRA
 #: the default preset with a time limit of one tenth of the same seed's CTGAN wall time (the issue's
 #: "CTGAN-300's quality in under one tenth of its wall time"); the limit counts from the start of fit
@@ -113,6 +117,8 @@ def child(args) -> None:
                 kw["gp_every"] = 4
             if args.system == "ganforge-ctgan-like-mkl":
                 os.environ["GANFORGE_ONEDNN"] = "0"
+            if args.system == "ganforge-ctgan-like-fp32":
+                kw["precision"] = "float32"
             if args.system == "ganforge-default-tenth":
                 kw["time_limit"] = out["time_limit"] = args.time_limit
             syn = Synthesizer("wcgan", preset, seed=args.seed, device="cpu", **kw)
@@ -124,6 +130,7 @@ def child(args) -> None:
             out["train_s"] = s["train_seconds"]
             out["steps"] = s["steps"]
             out["stopped_by"] = s["stopped_by"]
+            out["precision"] = s["precision"]
             out["train_rows_per_s"] = s["steps"] * syn.config["batch_size"] / max(s["train_seconds"], 1e-9)
             sample = lambda n: syn.sample(n, seed=args.seed + 1)  # noqa: E731
             t = time.perf_counter()

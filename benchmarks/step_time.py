@@ -1,6 +1,7 @@
 """Time one training step on Adult (the method of docs/performance.md's interleaved runs).
 
     python benchmarks/step_time.py [--preset ctgan-like] [--steps 500] [--threads 2] [--profile] [--set KEY=VALUE ...]
+    python benchmarks/step_time.py --compare-precision [--windows 16]
 
 Builds the wcgan networks of a preset on adult.data, makes 30 warm-up steps of the real Trainer,
 then times ``--steps`` more in 50-step windows and prints the median and fastest window in ms per
@@ -13,7 +14,10 @@ forward, backward and the penalty's double backward) and times this machine's ma
 step's first shape (the generator's first layer on one batch), to print the step's arithmetic limit
 and the fraction of it reached. The steps run inside ``ganforge.kernels.cpu_matmul`` as in
 ``Trainer.fit`` (float32 products through oneDNN where it keeps float32 accuracy); ``--mkl`` leaves
-them with PyTorch's default (MKL) for comparison.
+them with PyTorch's default (MKL) for comparison. ``--compare-precision`` alternates 50-step windows
+of float32 and bfloat16 steps (the ``precision`` option) in one process, the same networks
+training on, and prints each one's median and fastest window: the machine's drift then falls on
+both alike.
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ def main() -> None:
     ap.add_argument("--flops", action="store_true")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a preset override (JSON value)")
     ap.add_argument("--mkl", action="store_true", help="products through MKL, not oneDNN (what fit did before)")
+    ap.add_argument("--compare-precision", action="store_true",
+                    help="alternate float32 and bfloat16 windows in one process")
+    ap.add_argument("--windows", type=int, default=16, help="with --compare-precision: windows of each")
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args()
     if args.steps < 50:
@@ -51,7 +58,29 @@ def main() -> None:
     syn = Synthesizer("wcgan", args.preset, steps=1, seed=0, device="cpu", **overrides(args.set))
     syn.fit(datasets.load_adult(args.data_dir), target="income", quiet=True)
     with contextlib.nullcontext(False) if args.mkl else kernels.cpu_matmul("cpu") as onednn:
-        run(args, syn.trainer_, onednn)
+        if args.compare_precision:
+            compare_precision(args, syn.trainer_)
+        else:
+            run(args, syn.trainer_, onednn)
+
+
+def compare_precision(args, tr) -> None:
+    tr.generator.train()
+    tr.discriminator.train()
+    times: dict[str, list[float]] = {"float32": [], "bfloat16": []}
+    for _ in range(30):
+        tr.train_step()
+    for _ in range(args.windows):
+        for p in times:
+            tr.config.precision = p
+            t = time.perf_counter()
+            for _ in range(50):
+                tr.train_step()
+            times[p].append((time.perf_counter() - t) / 50)
+    for p, w in times.items():
+        print(f"{args.preset}, {p}: median {statistics.median(w) * 1e3:.1f} ms/step (fastest window "
+              f"{min(w) * 1e3:.1f}), {tr.config.batch_size / statistics.median(w):,.0f} rows/s")
+    print(f"bfloat16 / float32, median: {statistics.median(times['bfloat16']) / statistics.median(times['float32']):.3f}")
 
 
 def run(args, tr, onednn: bool) -> None:
@@ -68,7 +97,7 @@ def run(args, tr, onednn: bool) -> None:
     med = statistics.median(windows)
     print(f"{args.preset}: median {med * 1e3:.1f} ms/step (fastest window {min(windows) * 1e3:.1f}), "
           f"{tr.config.batch_size / med:,.0f} rows/s, {tr.config.n_critic} critic step(s) per step, "
-          f"products through {'oneDNN' if onednn else 'MKL'}")
+          f"products through {'oneDNN' if onednn else 'MKL'}, {tr.config.precision}")
     if args.flops:
         flops(tr, med)
     if args.profile:

@@ -97,7 +97,9 @@ class Interrupt(Callback):
                                               # resumed at critic update 20, which carries no penalty
                                               (0.0, {"n_critic": 1, "gp_every": 3}),
                                               # the label classifier and its optimiser are in the checkpoint
-                                              (0.9, {"classifier_weight": 1.0})])
+                                              (0.9, {"classifier_weight": 1.0}),
+                                              # bfloat16 products: the same steps again after a resume
+                                              (0.9, {"precision": "bfloat16"})])
 def test_resume_from_checkpoint_matches_an_uninterrupted_run(tmp_path, ema_decay, extra):
     df = four_gaussians(1000)
     kw = dict(steps=60, seed=0, ema_decay=ema_decay, **SMALL, **extra)

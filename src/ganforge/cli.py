@@ -191,6 +191,9 @@ def fit(
           + ("; stopped at the --time-limit" if s.get("stopped_by") == "time_limit" else ""))
     if s.get("derived_columns"):
         print(_derived_line(s["derived_columns"]))
+    if s.get("precision") == "bfloat16":
+        print("training step in mixed precision: bfloat16 matrix products, float32 weights (--set "
+              "precision=float32 for float32 throughout)")
     if s.get("dp"):
         print(f"differential privacy: epsilon {s['dp']['epsilon_spent']:.3f} spent (target {s['dp']['epsilon']:g}, "
               f"delta {s['dp']['delta']:.2g})")
@@ -312,7 +315,8 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
               f"ganforge {meta.get('ganforge_version')}")
     con.print(f"trained {tr.get('steps')} steps on {meta.get('n_rows')} rows in {tr.get('fit_seconds')} s; "
               f"batch {cfg['batch_size']}, latent {cfg['latent_dim']}, seed {cfg['seed']}, "
-              f"encoding {cfg['numeric_encoding']}/{cfg['categorical_encoding']}")
+              f"encoding {cfg['numeric_encoding']}/{cfg['categorical_encoding']}, "
+              f"{tr.get('precision', 'float32')} training products")
     if cfg.get("ema_decay"):  # files from before the option have no key: last weights
         con.print(f"generator: moving average of its weights (decay {cfg['ema_decay']:g})")
     derived = {d["column"]: d["source"] for d in meta.get("encoder", {}).get("derived", [])}

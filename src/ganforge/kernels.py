@@ -118,3 +118,35 @@ def cpu_matmul(device: torch.device | str, shapes: Iterable[tuple[int, int, int]
             _depth -= 1
             if _depth == 0:
                 torch.backends.mkldnn.matmul.fp32_precision = _saved
+
+
+# --- training precision -----------------------------------------------------------------------------
+#: what the ``precision`` option accepts
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (AVX512-BF16 or AMX). Without it
+    PyTorch emulates bfloat16 products, slower than float32 ones. Read from the CPU's feature flags,
+    so the answer (and with it a run's arithmetic) does not depend on timing."""
+    for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        fn = getattr(torch.cpu, name, None)
+        try:
+            if fn is not None and fn():
+                return True
+        except Exception:  # a private PyTorch function: its absence or failure means "no"
+            pass
+    return False
+
+
+def resolve_precision(setting: str, device: torch.device | str) -> str:
+    """The training step's arithmetic for ``precision=setting`` on ``device``: "float32" and
+    "bfloat16" as given; "auto" is bfloat16 on a CPU with bfloat16 products in hardware (on the
+    2-core AMD EPYC development machine the step's products run about twice as fast, and Adult's
+    figures stay within the seed spread: docs/performance.md), float32 elsewhere, CUDA included
+    (not yet measured there)."""
+    if setting not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {setting!r}")
+    if setting != "auto":
+        return setting
+    return "bfloat16" if torch.device(device).type == "cpu" and cpu_has_bf16() else "float32"

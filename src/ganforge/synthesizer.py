@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import __version__, distributed, modelfile
+from . import __version__, distributed, kernels, modelfile
 from .encoding import EncodingOptions, TableEncoder
 from .encoding.table import values_from_codes
 from .errors import ConfigError, DataError, ModelFileError
@@ -48,6 +48,11 @@ def parse_condition_on(text: str | None) -> tuple[str, Any] | None:
             raise ConfigError("--condition-on kmeans:K needs K >= 2")
         return ("kmeans", k_int)
     return ("column", text)
+
+
+#: options added after model files were first written, and what the files without them were trained
+#: with (a preset may set another value now): derived columns learnt, no label classifier, float32
+_OPTIONS_BEFORE_RECORDED = {"derive_columns": False, "classifier_weight": 0.0, "precision": "float32"}
 
 
 class _TensorSource:
@@ -392,6 +397,7 @@ class Synthesizer:
             cfg["ordinal_encoding"] = "onehot"
         cfg["pac"] = 1
         cfg["classifier_weight"] = 0.0  # a label classifier would learn from the rows without noise
+        cfg["precision"] = "float32"  # clipping per-row gradients wants float32 products
 
     def _train(self, df, X, quiet, callbacks, checkpoint, checkpoint_every, resume, stream=None) -> Trainer:
         """``df``/``X``: the table and its encoding in memory; or ``stream`` (then ``df`` is a sample
@@ -436,7 +442,8 @@ class Synthesizer:
                          weight_decay_g=cfg["weight_decay_g"], weight_decay_d=cfg["weight_decay_d"],
                          pretrain_critic_steps=cfg["pretrain_critic_steps"], ema_decay=float(cfg["ema_decay"]),
                          reuse_fakes=cfg["reuse_fakes"], gp_every=cfg["gp_every"],
-                         classifier_weight=float(cfg["classifier_weight"]))
+                         classifier_weight=float(cfg["classifier_weight"]),
+                         precision=kernels.resolve_precision(cfg["precision"], self.device_))
         dev = self.device_
         codes_t = None if stream is not None or codes is None else torch.as_tensor(codes, device=dev)
         if stream is not None:
@@ -713,6 +720,7 @@ class Synthesizer:
                 "encoder_fit_seconds": round(getattr(self, "encoder_fit_seconds_", float("nan")), 3),
                 "n_rows": self.n_rows_, "encoded_width": self.encoder_.width,
                 "derived_columns": {d.spec.name: d.source for d in self.encoder_.derived_},
+                "precision": tr.precision,
                 "dp": getattr(self, "dp_", None)}
 
     def save(self, path: str | Path) -> Path:
@@ -737,10 +745,9 @@ class Synthesizer:
             self = cls(meta["model"], meta["preset"], **{k: v for k, v in meta["config"].items()
                                                          if k not in ("model", "preset", "loss", "conditional")})
             self.config["device"] = device
-            if "derive_columns" not in meta["config"]:  # files from before the option learnt every column
-                self.config["derive_columns"] = False
-            if "classifier_weight" not in meta["config"]:  # ... and were trained without a label classifier
-                self.config["classifier_weight"] = 0.0
+            for key, value in _OPTIONS_BEFORE_RECORDED.items():
+                if key not in meta["config"]:
+                    self.config[key] = value
             self.device_ = _resolve_device(device)
             self.schema_ = Schema.from_dict(meta["schema"])
             cond_col = meta["condition"]["column"] if meta["condition"] and meta["condition"]["kind"] == "column" else None
@@ -761,7 +768,7 @@ class Synthesizer:
         keys = list(hist)
         self.history_ = pd.DataFrame({k: hist[k] for k in keys}) if keys else pd.DataFrame()
         self.trainer_ = _LoadedTrainer(int(tr.get("steps", 0)), float(tr.get("train_seconds", 0.0)),
-                                       self.history_.to_dict("records"), tr.get("stopped_by"))
+                                       self.history_.to_dict("records"), tr.get("stopped_by"), tr.get("precision"))
         self.fit_seconds_ = float(tr.get("fit_seconds", float("nan")))
         self.quality_ = tr.get("quality")
         self.encoder_fit_seconds_ = float(tr.get("encoder_fit_seconds", float("nan")))
@@ -794,8 +801,9 @@ def _label_codes(values: pd.Series, cats: list, column: str) -> np.ndarray:
 class _LoadedTrainer:
     """What a loaded model keeps of its training (no optimiser state)."""
 
-    def __init__(self, step, train_seconds, history, stop_reason=None):
+    def __init__(self, step, train_seconds, history, stop_reason=None, precision=None):
         self.step, self.train_seconds, self.history = step, train_seconds, history
+        self.precision = precision or "float32"  # files from before the option trained in float32
         self.stop_reason = stop_reason if stop_reason in ("early_stopping", "time_limit") else None
 
 

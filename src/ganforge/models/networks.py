@@ -285,7 +285,9 @@ class Discriminator(nn.Module):
     def forward(self, x, cond=None):
         if cond is not None:
             x = torch.cat([x, cond], dim=1)
-        return self.body(x.reshape(-1, self.in_dim)).reshape(-1)
+        # float32 scores under bfloat16 autocast too (a no-op otherwise): the losses and the curves
+        # they report keep float32 precision
+        return self.body(x.reshape(-1, self.in_dim)).reshape(-1).float()
 
 
 class LabelClassifier(nn.Module):
