@@ -45,7 +45,7 @@ def _trainer(precision: str, private=None):
 
     torch.manual_seed(0)
     gen = Generator(8, 0, [{"width": 16, "activation": "relu", "batchnorm": True, "residual": True}],
-                    [Span(2, "tanh"), Span(3, "softmax")])
+                    [Span(2, "tanh"), Span(3, "gumbel")])
     disc = Discriminator(5, 0, [{"width": 16, "activation": "leaky_relu", "dropout": 0.25}], pac=2)
     cfg = TrainConfig(batch_size=40, n_critic=2, precision=precision, log_every=1)
     return Trainer(gen, disc, Source(), cfg, private=private)
@@ -55,13 +55,22 @@ def _trainer(precision: str, private=None):
 def test_the_step_multiplies_in_the_chosen_precision_and_keeps_float32_state(precision, dtype):
     tr = _trainer(precision)
     seen = []
+    heads, scores = [], []
     hooks = [m.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
              for net in (tr.generator, tr.discriminator) for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    hooks.append(tr.generator.head.register_forward_hook(lambda m, i, o: heads.append(o.dtype)))
+    hooks.append(tr.discriminator.register_forward_hook(lambda m, i, o: scores.append(o.dtype)))
+    noise, draw = [], tr.generator.head.gumbel_noise
+    tr.generator.head.gumbel_noise = lambda n, device, dtype, generator=None: noise.append(dtype) or draw(
+        n, device, dtype, generator)
     tr.fit(3)
     for h in hooks:
         h.remove()
     # every linear layer of both networks, in the critic steps, the penalty and the generator step
     assert seen and set(seen) == {dtype}
+    # the generator's output head (its Gumbel noise: bfloat16 uniforms would cut its tail off at
+    # about 5.5) and the critic's scores stay float32
+    assert set(noise) == set(heads) == set(scores) == {torch.float32}
     for net in (tr.generator, tr.discriminator):
         assert all(p.dtype == torch.float32 for p in net.parameters())
     for opt in (tr.opt_g, tr.opt_d):

@@ -186,6 +186,9 @@ class OutputHead(nn.Module):
         """``hard``: the caller only takes the argmax of choice spans (sampling): a Gumbel span
         then gives an indicator whose argmax is a draw from its softmax, a softmax span its logits."""
         n = len(x)
+        # float32 under bfloat16 autocast too (a no-op otherwise): bfloat16 uniforms come in steps of
+        # 1/256 near 1, which would cut the Gumbel noise off at about 5.5, and bfloat16 gathers are slow
+        x = x.float()
         xl = _PermuteColumns.apply(x, self.perm, self.inverse)
         point, choice = xl.split([self.n_point, self.n_choice], dim=1)
         parts = []

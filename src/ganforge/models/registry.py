@@ -194,7 +194,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "n_critic": 1,
         "epochs": 300,
         "reuse_fakes": True,
-        # bfloat16 products on a CPU that has them in hardware: 13% shorter steps on Adult, quality
+        # bfloat16 products on a CPU that has them in hardware: 17-20% shorter steps on Adult, quality
         # within the seed spread (docs/performance.md); float32 elsewhere. CTGAN computes in float32:
         # benchmarks/compare_ctgan.py's ganforge-ctgan-like-fp32 is the same preset in float32
         "precision": "auto",
