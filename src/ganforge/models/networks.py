@@ -186,9 +186,10 @@ class OutputHead(nn.Module):
         """``hard``: the caller only takes the argmax of choice spans (sampling): a Gumbel span
         then gives an indicator whose argmax is a draw from its softmax, a softmax span its logits."""
         n = len(x)
-        # float32 under bfloat16 autocast too (a no-op otherwise): bfloat16 uniforms come in steps of
-        # 1/256 near 1, which would cut the Gumbel noise off at about 5.5, and bfloat16 gathers are slow
-        x = x.float()
+        # at least float32 under bfloat16 autocast too (float32 and float64 pass as they are): bfloat16
+        # uniforms come in steps of 1/256 near 1, which would cut the Gumbel noise off at about 5.5,
+        # and bfloat16 gathers are slow
+        x = x.to(torch.promote_types(x.dtype, torch.float32))
         xl = _PermuteColumns.apply(x, self.perm, self.inverse)
         point, choice = xl.split([self.n_point, self.n_choice], dim=1)
         parts = []
@@ -288,9 +289,10 @@ class Discriminator(nn.Module):
     def forward(self, x, cond=None):
         if cond is not None:
             x = torch.cat([x, cond], dim=1)
-        # float32 scores under bfloat16 autocast too (a no-op otherwise): the losses and the curves
-        # they report keep float32 precision
-        return self.body(x.reshape(-1, self.in_dim)).reshape(-1).float()
+        # at least float32 scores under bfloat16 autocast too (float32 and float64 pass as they are):
+        # the losses and the curves they report keep float32 precision
+        out = self.body(x.reshape(-1, self.in_dim)).reshape(-1)
+        return out.to(torch.promote_types(out.dtype, torch.float32))
 
 
 class LabelClassifier(nn.Module):
