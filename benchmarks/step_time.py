@@ -64,19 +64,29 @@ def main() -> None:
             run(args, syn.trainer_, onednn)
 
 
-def compare_precision(args, tr) -> None:
+def warm_up(tr) -> None:
+    """Training mode and 30 steps before anything is timed."""
     tr.generator.train()
     tr.discriminator.train()
-    times: dict[str, list[float]] = {"float32": [], "bfloat16": []}
     for _ in range(30):
         tr.train_step()
+
+
+def window(tr, steps: int = 50) -> float:
+    """Seconds per step over ``steps`` steps."""
+    t = time.perf_counter()
+    for _ in range(steps):
+        tr.train_step()
+    return (time.perf_counter() - t) / steps
+
+
+def compare_precision(args, tr) -> None:
+    warm_up(tr)
+    times: dict[str, list[float]] = {"float32": [], "bfloat16": []}
     for _ in range(args.windows):
         for p in times:
             tr.config.precision = p
-            t = time.perf_counter()
-            for _ in range(50):
-                tr.train_step()
-            times[p].append((time.perf_counter() - t) / 50)
+            times[p].append(window(tr))
     for p, w in times.items():
         print(f"{args.preset}, {p}: median {statistics.median(w) * 1e3:.1f} ms/step (fastest window "
               f"{min(w) * 1e3:.1f}), {tr.config.batch_size / statistics.median(w):,.0f} rows/s")
@@ -84,16 +94,8 @@ def compare_precision(args, tr) -> None:
 
 
 def run(args, tr, onednn: bool) -> None:
-    tr.generator.train()
-    tr.discriminator.train()
-    for _ in range(30):
-        tr.train_step()
-    windows = []
-    for _ in range(args.steps // 50):
-        t = time.perf_counter()
-        for _ in range(50):
-            tr.train_step()
-        windows.append((time.perf_counter() - t) / 50)
+    warm_up(tr)
+    windows = [window(tr) for _ in range(args.steps // 50)]
     med = statistics.median(windows)
     print(f"{args.preset}: median {med * 1e3:.1f} ms/step (fastest window {min(windows) * 1e3:.1f}), "
           f"{tr.config.batch_size / med:,.0f} rows/s, {tr.config.n_critic} critic step(s) per step, "

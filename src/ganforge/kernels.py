@@ -27,6 +27,8 @@ from typing import Iterable, Iterator
 
 import torch
 
+from .models.registry import PRECISIONS
+
 #: relative error (Frobenius) of a float32 product against float64 below which oneDNN is taken to
 #: compute in float32; bfloat16 arithmetic gives about 1e-3 on these shapes, float32 about 1e-7
 TOLERANCE = 1e-5
@@ -121,8 +123,6 @@ def cpu_matmul(device: torch.device | str, shapes: Iterable[tuple[int, int, int]
 
 
 # --- training precision -----------------------------------------------------------------------------
-#: what the ``precision`` option accepts
-PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 def cpu_has_bf16() -> bool:

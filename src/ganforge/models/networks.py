@@ -19,6 +19,12 @@ _ACT = {
 }
 
 
+def at_least_float32(t: torch.Tensor) -> torch.Tensor:
+    """``t`` in float32 if it is in a narrower float (bfloat16 under autocast); float32 and float64
+    tensors are returned as they are (no copy)."""
+    return t.to(torch.promote_types(t.dtype, torch.float32))
+
+
 class Dropout(nn.Module):
     """Dropout with a mask from random bytes, on the CPU.
 
@@ -186,10 +192,9 @@ class OutputHead(nn.Module):
         """``hard``: the caller only takes the argmax of choice spans (sampling): a Gumbel span
         then gives an indicator whose argmax is a draw from its softmax, a softmax span its logits."""
         n = len(x)
-        # at least float32 under bfloat16 autocast too (float32 and float64 pass as they are): bfloat16
-        # uniforms come in steps of 1/256 near 1, which would cut the Gumbel noise off at about 5.5,
-        # and bfloat16 gathers are slow
-        x = x.to(torch.promote_types(x.dtype, torch.float32))
+        # float32 under bfloat16 autocast too: bfloat16 uniforms come in steps of 1/256 near 1, which
+        # would cut the Gumbel noise off at about 5.5, and bfloat16 gathers are slow
+        x = at_least_float32(x)
         xl = _PermuteColumns.apply(x, self.perm, self.inverse)
         point, choice = xl.split([self.n_point, self.n_choice], dim=1)
         parts = []
@@ -289,10 +294,9 @@ class Discriminator(nn.Module):
     def forward(self, x, cond=None):
         if cond is not None:
             x = torch.cat([x, cond], dim=1)
-        # at least float32 scores under bfloat16 autocast too (float32 and float64 pass as they are):
-        # the losses and the curves they report keep float32 precision
-        out = self.body(x.reshape(-1, self.in_dim)).reshape(-1)
-        return out.to(torch.promote_types(out.dtype, torch.float32))
+        # float32 scores under bfloat16 autocast too: the losses and the curves they report keep
+        # float32 precision
+        return at_least_float32(self.body(x.reshape(-1, self.in_dim)).reshape(-1))
 
 
 class LabelClassifier(nn.Module):

@@ -30,6 +30,9 @@ def _dense(widths, activation, dropout=0.0, batchnorm=False, residual=False):
 
 
 #: every key a preset or a user override may set, with its default
+#: what the ``precision`` option accepts (ganforge.kernels.resolve_precision turns auto into one of the others)
+PRECISIONS = ("auto", "float32", "bfloat16")
+
 DEFAULTS: dict[str, Any] = {
     # encoding
     "numeric_encoding": "mode_specific",      # mode_specific | minmax | minmax01 | standard
@@ -290,7 +293,7 @@ def _check(cfg: dict[str, Any]) -> None:
     cw = cfg.get("classifier_weight")
     if not isinstance(cw, (int, float)) or isinstance(cw, bool) or not 0 <= cw < float("inf"):
         raise ConfigError(f"classifier_weight must be a number >= 0 (0 = off, 1 = as strong as the adversarial loss), got {cw!r}")
-    if cfg.get("precision") not in ("auto", "float32", "bfloat16"):
+    if cfg.get("precision") not in PRECISIONS:
         raise ConfigError(f"precision must be auto, float32 or bfloat16, got {cfg.get('precision')!r}")
     ge = cfg.get("gp_every")
     if not isinstance(ge, int) or isinstance(ge, bool) or ge < 1:
