@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from ganforge import kernels
 
@@ -108,4 +109,39 @@ def test_nested_and_overlapping_blocks_restore_the_setting_once(monkeypatch):
 
 def test_linear_shapes_lists_forward_and_both_backward_products():
     net = torch.nn.Sequential(torch.nn.Linear(10, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
-    assert kernels.linear_shapes(net, [8]) == [(8, 10, 4), (8, 4, 10), (4, 8, 10), (8, 4, 1), (8, 1, 4), (1, 8, 4)]
+    assert kernels.linear_shapes(net, [8]) == [
+        (8, 10, 4, "forward"), (8, 4, 10, "grad_input"), (4, 8, 10, "grad_weight"),
+        (8, 4, 1, "forward"), (8, 1, 4, "grad_input"), (1, 8, 4, "grad_weight")]
+
+
+def test_the_probe_computes_each_form_as_autograd_does_and_refuses_an_unknown_one():
+    """The probe multiplies each form of a linear layer's products in the layout autograd uses for
+    it (so that the probe's oneDNN primitives are the ones training reuses, not extra ones)."""
+
+    class Layouts(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func in (torch.ops.aten.mm.default, torch.ops.aten.addmm.default) and args[-1].dtype == torch.float32:
+                mats = args[-2:]  # the float64 reference products are not the ones probed
+                self.seen.append((func.__name__.split(".")[0], tuple(tuple(m.shape) for m in mats),
+                                  tuple(m.is_contiguous() for m in mats)))
+            return func(*args, **(kwargs or {}))
+
+    lin = torch.nn.Linear(6, 3)
+    x, up = torch.randn(5, 6, requires_grad=True), torch.randn(5, 3)  # up: the next layer's gradient
+    with Layouts() as training:
+        (lin(x) * up).sum().backward()
+    assert training.seen == [
+        ("addmm", ((5, 6), (6, 3)), (True, False)),  # forward: x, W.t() (a transposed view)
+        ("mm", ((5, 3), (3, 6)), (True, True)),      # input gradient: g @ W
+        ("mm", ((3, 5), (5, 6)), (False, True)),     # weight gradient: g.t() (a view) @ x
+    ]
+    with Layouts() as probe:
+        for product in kernels.linear_shapes(lin, [5]):
+            kernels._error(product)
+    assert probe.seen == training.seen
+    with pytest.raises(ValueError, match="form"):
+        kernels._error((2, 2, 2, "sideways"))

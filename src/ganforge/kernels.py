@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Union
 
 import torch
 
@@ -32,12 +32,14 @@ from .models.registry import PRECISIONS
 #: relative error (Frobenius) of a float32 product against float64 below which oneDNN is taken to
 #: compute in float32; bfloat16 arithmetic gives about 1e-3 on these shapes, float32 about 1e-7
 TOLERANCE = 1e-5
-#: (rows, inner, columns) of products every probe checks: the ctgan-like critic's first layer on 100
-#: packed rows, its input gradient, and a generator layer on a 500-row batch
-PROBE_SHAPES = ((100, 1690, 256), (100, 256, 1690), (500, 386, 256))
+#: a product to probe: (rows, inner, columns), optionally with its form (``FORMS``; all three without)
+Product = Union[tuple[int, int, int], tuple[int, int, int, str]]
+#: products every probe checks: the ctgan-like critic's first layer on 100 packed rows, its input
+#: gradient, and a generator layer on a 500-row batch
+PROBE_SHAPES = ((100, 1690, 256, "forward"), (100, 256, 1690, "grad_input"), (500, 386, 256, "forward"))
 
 _lock = threading.Lock()
-_checked: dict[tuple[int, int, int], float] = {}  # shape -> relative error with oneDNN allowed
+_checked: dict[tuple, float] = {}  # product -> relative error with oneDNN allowed
 _depth = 0  # blocks open now (the setting is restored when the last one closes)
 _saved: str | None = None
 
@@ -47,28 +49,45 @@ def _available() -> bool:
     return mk is not None and mk.is_available() and hasattr(getattr(mk, "matmul", None), "fp32_precision")
 
 
-def _error(shape: tuple[int, int, int]) -> float:
-    """Relative error of the product ``a @ b`` of this shape, in the three layouts of a linear
-    layer's forward and backward, with oneDNN allowed (the caller sets it)."""
-    m, k, n = shape
+#: the products of a linear layer, as autograd computes them on the CPU (x: rows x in, W: out x in,
+#: g: the output's gradient, rows x out): the forward ``addmm(b, x, W.t())``, the input gradient
+#: ``g @ W`` and the weight gradient ``g.t() @ x``. The probe computes each form in the layout that
+#: training uses, so that its oneDNN primitives are the ones training reuses, not extra ones (each
+#: primitive keeps its generated code: probing every shape in every layout held about 75 MB more
+#: in an Adult fit)
+FORMS = ("forward", "grad_input", "grad_weight")
+
+
+def _error(shape: Product) -> float:
+    """Relative error of the product of this shape, ``(rows, inner, columns)`` or ``(rows, inner,
+    columns, form)``, with oneDNN allowed (the caller sets it): the form's layout, or all three."""
+    m, k, n = shape[:3]
+    forms = shape[3:] or FORMS
     g = torch.Generator().manual_seed(0)
-    a = torch.randn(m, k, generator=g)
-    w = torch.randn(n, k, generator=g)  # a layer's weight, out x in: the forward multiplies by w.t()
-    at = torch.randn(k, m, generator=g).t()  # a transposed operand, as in the weight gradient
     worst = 0.0
-    for x, y in ((a, w.t()), (a, w.t().contiguous()), (at, w.t())):
+    for form in forms:
+        if form == "forward":  # x (m x k) times a weight stored as n x k, transposed
+            x, y = torch.randn(m, k, generator=g), torch.randn(n, k, generator=g).t()
+            got = torch.addmm(torch.zeros(n), x, y)
+        elif form == "grad_input":  # g (m x k) times a weight stored as k x n
+            x, y = torch.randn(m, k, generator=g), torch.randn(k, n, generator=g)
+            got = x @ y
+        elif form == "grad_weight":  # g transposed (stored as k x m) times the input (k x n)
+            x, y = torch.randn(k, m, generator=g).t(), torch.randn(k, n, generator=g)
+            got = x @ y
+        else:
+            raise ValueError(f"unknown product form {form!r}; choose one of {', '.join(FORMS)}")
         ref = x.double() @ y.double()
-        for got in (x @ y, torch.addmm(torch.zeros(n), x, y)):
-            worst = max(worst, float((got.double() - ref).norm() / ref.norm()))
+        worst = max(worst, float((got.double() - ref).norm() / ref.norm()))
     return worst
 
 
-def probe_error(shapes: Iterable[tuple[int, int, int]] = ()) -> float:
+def probe_error(shapes: Iterable[Product] = ()) -> float:
     """The largest relative error of the probe products (``PROBE_SHAPES`` and ``shapes``) with oneDNN
     allowed; nan if this PyTorch build has no such setting. Each shape is computed once per process."""
     if not _available():
         return float("nan")
-    todo = [tuple(int(v) for v in s) for s in (*PROBE_SHAPES, *shapes)]
+    todo = [tuple(int(v) for v in s[:3]) + tuple(s[3:]) for s in (*PROBE_SHAPES, *shapes)]
     with _lock:
         missing = [s for s in dict.fromkeys(todo) if s not in _checked]
         if missing:
@@ -82,25 +101,26 @@ def probe_error(shapes: Iterable[tuple[int, int, int]] = ()) -> float:
         return max(_checked[s] for s in todo)
 
 
-def onednn_is_exact(shapes: Iterable[tuple[int, int, int]] = ()) -> bool:
+def onednn_is_exact(shapes: Iterable[Product] = ()) -> bool:
     """Whether oneDNN's products keep float32 accuracy on this CPU, for the probe's shapes and ``shapes``."""
     err = probe_error(shapes)
     return err == err and err < TOLERANCE
 
 
-def linear_shapes(module: torch.nn.Module, rows: Iterable[int]) -> list[tuple[int, int, int]]:
-    """The products of ``module``'s linear layers on batches of ``rows`` rows: the forward (rows x in
-    x out), the input gradient (rows x out x in) and the weight gradient (out x rows x in)."""
+def linear_shapes(module: torch.nn.Module, rows: Iterable[int]) -> list[Product]:
+    """The products of ``module``'s linear layers on batches of ``rows`` rows, with their forms: the
+    forward (rows x in x out), the input gradient (rows x out x in) and the weight gradient (out x
+    rows x in)."""
     out = []
     for lin in (m for m in module.modules() if isinstance(m, torch.nn.Linear)):
         for r in rows:
-            out += [(r, lin.in_features, lin.out_features), (r, lin.out_features, lin.in_features),
-                    (lin.out_features, r, lin.in_features)]
+            i, o = lin.in_features, lin.out_features
+            out += [(r, i, o, "forward"), (r, o, i, "grad_input"), (o, r, i, "grad_weight")]
     return out
 
 
 @contextlib.contextmanager
-def cpu_matmul(device: torch.device | str, shapes: Iterable[tuple[int, int, int]] = ()) -> Iterator[bool]:
+def cpu_matmul(device: torch.device | str, shapes: Iterable[Product] = ()) -> Iterator[bool]:
     """Within the block, float32 products on the CPU go to oneDNN where ``onednn_is_exact(shapes)``;
     yields whether they do. Other devices, and CPUs that fail the probe, are left as they are."""
     global _depth, _saved
