@@ -3,6 +3,7 @@ float32 weights, optimiser state, critic scores and sampling."""
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from conftest import SMALL, four_gaussians
 from test_models import fidelity_ok
@@ -52,7 +53,7 @@ def _trainer(precision: str, private=None):
 
 
 @pytest.mark.parametrize("precision,dtype", [("float32", torch.float32), ("bfloat16", torch.bfloat16)])
-def test_the_step_multiplies_in_the_chosen_precision_and_keeps_float32_state(precision, dtype):
+def test_the_step_multiplies_in_the_chosen_precision_and_keeps_float32_state(precision, dtype, monkeypatch):
     tr = _trainer(precision)
     seen = []
     heads, scores = [], []
@@ -63,11 +64,28 @@ def test_the_step_multiplies_in_the_chosen_precision_and_keeps_float32_state(pre
     noise, draw = [], tr.generator.head.gumbel_noise
     tr.generator.head.gumbel_noise = lambda n, device, dtype, generator=None: noise.append(dtype) or draw(
         n, device, dtype, generator)
-    tr.fit(3)
+    products, probed, probing, cpu_matmul, error = [], [], [], kernels.cpu_matmul, kernels._error
+
+    class Products(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func in (torch.ops.aten.mm.default, torch.ops.aten.addmm.default) and not probing:
+                products.append(args[-1].dtype)
+            return func(*args, **(kwargs or {}))
+
+    monkeypatch.setattr(kernels, "cpu_matmul", lambda *a: probed.append(a) or cpu_matmul(*a))
+    monkeypatch.setattr(kernels, "_error", lambda shape: probing.append(shape) or (error(shape), probing.clear())[0])
+    monkeypatch.setattr(kernels, "_checked", {})  # probed in this process already or not, probe again
+    with Products():
+        tr.fit(3)
     for h in hooks:
         h.remove()
     # every linear layer of both networks, in the critic steps, the penalty and the generator step
     assert seen and set(seen) == {dtype}
+    # every matrix product, backward passes and the penalty's double backward included; so the
+    # float32 products' oneDNN probe runs only for a float32 step (it would compile products that a
+    # bfloat16 step never runs)
+    assert products and set(products) == {dtype}
+    assert len(probed) == (precision == "float32")
     # the generator's output head (its Gumbel noise: bfloat16 uniforms would cut its tail off at
     # about 5.5) and the critic's scores stay float32
     assert set(noise) == set(heads) == set(scores) == {torch.float32}

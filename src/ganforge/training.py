@@ -319,13 +319,16 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_begin(self)
         # float32 products through oneDNN where it keeps float32 accuracy for these networks' shapes
-        # (faster on thin matrices; probed once per process and shape, before the clock starts)
+        # (faster on thin matrices; probed once per process and shape, before the clock starts). A
+        # bfloat16 step multiplies in bfloat16, forward and backward: probing its float32 products
+        # would only compile products that training never runs
         b, pac = self.config.batch_size, getattr(self.discriminator, "pac", 1)
         shapes = (kernels.linear_shapes(self.generator, (b,))
                   + kernels.linear_shapes(self.discriminator, sorted({max(1, b // pac), max(1, 2 * b // pac)})))
         if self.classifier is not None:
             shapes += kernels.linear_shapes(self.classifier, (b,))
-        with kernels.cpu_matmul(self.device, shapes):
+        with (kernels.cpu_matmul(self.device, shapes) if self.config.precision == "float32"
+              else contextlib.nullcontext(False)):
             t0 = time.perf_counter()
             try:
                 if self.step == 0:
