@@ -669,8 +669,9 @@ def demo(
         f"{k} {real_share[k]:.1%} / {syn_share[k]:.1%}" for k in real_share.index))
     con.print(f"mean absolute difference of Pearson correlations: {corr_diff:.3f}")
     s = syn.summary()
-    con.print(f"trained {s['steps']} steps in {s['fit_seconds']:.1f} s; model {model_path}, rows "
-              f"{output / 'synthetic.csv'}")
+    con.print(f"trained {s['steps']} steps in {s['fit_seconds']:.1f} s"
+              + (" (bfloat16 matrix products, float32 weights)" if s.get("precision") == "bfloat16" else "")
+              + f"; model {model_path}, rows {output / 'synthetic.csv'}")
     pd.options.display.width = 120
 
 
