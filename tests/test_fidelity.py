@@ -93,3 +93,32 @@ def test_label_trends_are_the_pair_trends_of_the_targets_pairs_and_name_the_furt
     assert got["worst_column"] == "kind" and got["score"] == pytest.approx(lt["score"])
     # without a target there is no label to speak of
     assert "label_trends" not in [v.name for v in evaluate(real, sharp, tsne=False).verdicts()]
+
+
+def test_label_trends_are_judged_against_the_same_table_with_its_label_shuffled():
+    """A label's pairs score high even when the label carries no information, the more so the
+    weaker its associations: the verdict measures the way from that label-free score towards 1."""
+    from ganforge.evaluation import label_trends_verdict
+
+    real, fresh = table(seed=0), table(seed=1)
+    schema = infer_schema(real, target="grp")
+    lost = fresh.assign(grp=np.random.default_rng(2).permutation(fresh["grp"].to_numpy()))
+    kept = fidelity(real, fresh, schema).label_trends("grp")
+    gone = fidelity(real, lost, schema).label_trends("grp")
+    # the label-free reference is the synthetic table's own label shuffled: for the shuffled table
+    # it is its score, for the faithful one far below its score
+    assert gone["label_free_score"] == pytest.approx(gone["score"], abs=0.01)
+    assert kept["label_free_score"] == pytest.approx(gone["score"], abs=0.01) and kept["score"] > 0.97
+    good, poor = label_trends_verdict(kept, "grp"), label_trends_verdict(gone, "grp")
+    assert good.good and good.verdict.startswith("good") and "carries no information scores" in good.verdict
+    assert not poor.good and poor.verdict.startswith("poor")
+    # a label that real rows already show to be independent of the other columns: the shuffled table
+    # scores within a hair of 1, so the verdict declines to vouch for it
+    rng = np.random.default_rng(3)
+    weak_real = real.assign(grp=rng.choice(["hi", "lo"], len(real)))
+    weak = fidelity(weak_real, lost, infer_schema(weak_real, target="grp")).label_trends("grp")
+    v = label_trends_verdict(weak, "grp")
+    assert 1 - weak["label_free_score"] < 0.05 and v.verdict.startswith("not judged") and not v.good
+    # the schema's target is the default; without one there is no reference
+    assert "label_free_score" in fidelity(real, fresh, schema).label_trends("grp")
+    assert "label_free_score" not in fidelity(real, fresh, infer_schema(real)).label_trends("grp")

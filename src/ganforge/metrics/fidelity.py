@@ -56,6 +56,9 @@ class FidelityResult:
     pair_trends_sdmetrics: float = float("nan")
     #: exact dependencies of the real table and how far the synthetic rows keep them
     dependencies: list[DependencyCheck] = field(default_factory=list)
+    #: the target's associations in the synthetic table with the target shuffled among its rows
+    #: (``label_free_associations``; named after the target), the floor for ``label_trends``
+    label_free: pd.Series | None = None
 
     @property
     def column_shapes(self) -> float:
@@ -91,9 +94,14 @@ class FidelityResult:
         if diff.empty:
             return None
         worst = str(diff.idxmax())
-        return {"score": float(1.0 - diff.mean() / 2), "worst_column": worst,
-                "worst_real": float(real[worst]), "worst_synthetic": float(synth[worst]),
-                "columns": {c: {"real": float(real[c]), "synthetic": float(synth[c])} for c in diff.index}}
+        out = {"score": float(1.0 - diff.mean() / 2), "worst_column": worst,
+               "worst_real": float(real[worst]), "worst_synthetic": float(synth[worst]),
+               "columns": {c: {"real": float(real[c]), "synthetic": float(synth[c])} for c in diff.index}}
+        if self.label_free is not None and self.label_free.name == target:
+            # the score of the same table with its label shuffled: a label carrying no information
+            free = (real[diff.index] - self.label_free.reindex(diff.index)).abs()
+            out["label_free_score"] = float(1.0 - free.mean() / 2) if free.notna().all() else float("nan")
+        return out
 
     def pair_scores(self) -> pd.DataFrame:
         rows = []
@@ -178,11 +186,30 @@ def correlation_ratio(codes: np.ndarray, values: np.ndarray) -> float:
     return float(np.sqrt(between / total))
 
 
+def _association(a: str, b: str, num_vals: dict, codes: dict) -> tuple[float, str]:
+    """The association of columns ``a`` and ``b`` and its kind: Pearson for two numeric columns,
+    Cramer's V for two categorical ones, the correlation ratio for one of each."""
+    if a in num_vals and b in num_vals:
+        x, y = num_vals[a], num_vals[b]
+        ok = np.isfinite(x) & np.isfinite(y)
+        r = np.corrcoef(x[ok], y[ok])[0, 1] if ok.sum() > 1 else np.nan
+        return (0.0 if not np.isfinite(r) else float(r)), "pearson"
+    if a in codes and b in codes:
+        return cramers_v(codes[a], codes[b]), "cramers_v"
+    cat, num = (a, b) if a in codes else (b, a)
+    return correlation_ratio(codes[cat], num_vals[num]), "correlation_ratio"
+
+
+def _columns(df: pd.DataFrame, schema: Schema) -> tuple[dict, dict]:
+    num_vals = {c.name: pd.to_numeric(df[c.name], errors="coerce").to_numpy(float) for c in schema.columns if c.is_numeric}
+    codes = {c.name: _codes(df[c.name]) for c in schema.columns if not c.is_numeric}
+    return num_vals, codes
+
+
 def association_matrix(df: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, dict[tuple[str, str], str]]:
     names = schema.names
     numeric = [c.name for c in schema.columns if c.is_numeric]
-    num_vals = {c: pd.to_numeric(df[c], errors="coerce").to_numpy(float) for c in numeric}
-    codes = {c.name: _codes(df[c.name]) for c in schema.columns if not c.is_numeric}
+    num_vals, codes = _columns(df, schema)
     m = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
     kinds = {}
     if len(numeric) > 1:
@@ -192,21 +219,35 @@ def association_matrix(df: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, 
         if a in num_vals and b in num_vals:
             kinds[(a, b)] = "pearson"
             continue
-        if a in codes and b in codes:
-            v, kind = cramers_v(codes[a], codes[b]), "cramers_v"
-        else:
-            cat, num = (a, b) if a in codes else (b, a)
-            v, kind = correlation_ratio(codes[cat], num_vals[num]), "correlation_ratio"
+        v, kinds[(a, b)] = _association(a, b, num_vals, codes)
         m.loc[a, b] = m.loc[b, a] = v
-        kinds[(a, b)] = kind
     return m, kinds
 
 
-def fidelity(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> FidelityResult:
+def label_free_associations(df: pd.DataFrame, schema: Schema, target: str, seed: int = 0) -> pd.Series:
+    """The associations of ``target`` with every other column once its values are shuffled among
+    the rows: what a table of this size whose label carries no information about the other columns
+    would show (Cramer's V and the correlation ratio are above 0 even then, more so on few rows)."""
+    num_vals, codes = _columns(df, schema)
+    perm = np.random.default_rng(seed).permutation(len(df))
+    for d in (num_vals, codes):
+        if target in d:
+            d[target] = d[target][perm]
+    others = [c for c in schema.names if c != target]
+    return pd.Series({c: _association(target, c, num_vals, codes)[0] for c in others}, dtype=float)
+
+
+def fidelity(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema, target: str | None = None) -> FidelityResult:
+    """``target`` (default: the schema's): the label whose associations ``label_trends`` also
+    scores against a label-free copy of ``synth``."""
     ar, kinds = association_matrix(real, schema)
     as_, _ = association_matrix(synth, schema)
+    target = target if target is not None else schema.target
+    null = (label_free_associations(synth, schema, target).rename(target)
+            if target is not None and target in schema.names and len(synth) > 1 else None)
     return FidelityResult(column_fidelity(real, synth, schema), ar, as_, kinds,
-                          sdmetrics_pair_trends(real, synth, schema), dependency_checks(real, synth, schema))
+                          sdmetrics_pair_trends(real, synth, schema), dependency_checks(real, synth, schema),
+                          label_free=null)
 
 
 def dependency_checks(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> list[DependencyCheck]:
