@@ -95,7 +95,7 @@ def test_label_trends_are_the_pair_trends_of_the_targets_pairs_and_name_the_furt
     assert "label_trends" not in [v.name for v in evaluate(real, sharp, tsne=False).verdicts()]
 
 
-def test_label_trends_are_judged_against_the_same_table_with_its_label_shuffled():
+def test_label_trends_are_judged_against_the_same_table_with_its_label_shuffled(tmp_path):
     """A label's pairs score high even when the label carries no information, the more so the
     weaker its associations: the verdict measures the way from that label-free score towards 1."""
     from ganforge.evaluation import label_trends_verdict
@@ -119,6 +119,20 @@ def test_label_trends_are_judged_against_the_same_table_with_its_label_shuffled(
     weak = fidelity(weak_real, lost, infer_schema(weak_real, target="grp")).label_trends("grp")
     v = label_trends_verdict(weak, "grp")
     assert 1 - weak["label_free_score"] < 0.05 and v.verdict.startswith("not judged") and not v.good
+    assert not v.judged and good.judged and poor.judged  # shown neither green nor red
+    # in the report: the verdict neither green nor red, the label-free score explained and written out
+    import json
+
+    from ganforge import evaluate
+    from ganforge.report import write_report
+
+    r = evaluate(weak_real, lost, target="grp", tsne=False, utility_classifiers=("logistic_regression",))
+    write_report(r, tmp_path / "r.html", tmp_path / "r.json")
+    html = (tmp_path / "r.html").read_text()
+    assert 'class="unjudged"' in html and "shuffled among its rows (a label that carries no information)" in html
+    got = json.loads((tmp_path / "r.json").read_text())
+    assert got["summary"]["label_trends"]["judged"] is False and got["summary"]["column_shapes"]["judged"] is True
+    assert got["fidelity"]["label_trends"]["label_free_score"] > 0.95
     # the schema's target is the default; without one there is no reference
     assert "label_free_score" in fidelity(real, fresh, schema).label_trends("grp")
     assert "label_free_score" not in fidelity(real, fresh, infer_schema(real)).label_trends("grp")

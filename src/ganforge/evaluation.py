@@ -34,6 +34,8 @@ class Verdict:
     value: float
     verdict: str
     good: bool
+    #: False where the measure cannot tell good from bad on this table (shown neither green nor red)
+    judged: bool = True
 
 
 @dataclass
@@ -145,7 +147,8 @@ class EvaluationResult:
 
         f = self.fidelity
         out: dict[str, Any] = {
-            "summary": {v.name: {"value": v.value, "verdict": v.verdict, "good": v.good} for v in self.verdicts()},
+            "summary": {v.name: {"value": v.value, "verdict": v.verdict, "good": v.good, "judged": v.judged}
+                        for v in self.verdicts()},
             "target": self.target,
             "rows": {"real": len(self.real) if self.real is not None else None, "train": self.n_train,
                      "test": self.n_test, "synthetic": len(self.synthetic) if self.synthetic is not None else None},
@@ -200,13 +203,14 @@ def label_trends_verdict(lt: dict, target: str) -> Verdict:
     r, sy = lt["worst_real"], lt["worst_synthetic"]
     worst = (f"the furthest, with {lt['worst_column']}, is {'exaggerated' if sy > r else 'weakened'} "
              f"({r:.3f} real, {sy:.3f} synthetic)")
-    if math.isnan(free):  # no label-free reference (a FidelityResult built without one)
-        return Verdict("label_trends", score, f"the associations of {target} with the other columns; {worst}",
-                       score >= 0.9)
+    if math.isnan(free):  # no label-free reference (a FidelityResult built without one): pair_trends' bands
+        band = "good" if score >= 0.9 else "fair" if score >= 0.8 else "poor"
+        return Verdict("label_trends", score, f"{band}: the associations of {target} with the other columns "
+                       f"(no label-free reference to judge them against); {worst}", score >= 0.9)
     ref = f"a table whose {target} carries no information scores {free:.3f}"
     if 1 - free < LABEL_UNJUDGED:
         return Verdict("label_trends", score, f"not judged: {target}'s associations with the other columns are too "
-                       f"weak here for this measure ({ref}, this one {score:.3f}); {worst}", False)
+                       f"weak here for this measure ({ref}, this one {score:.3f}); {worst}", False, judged=False)
     gain = (score - free) / (1 - free)
     band = "good" if gain >= LABEL_GAIN[0] else "fair" if gain >= LABEL_GAIN[1] else "poor"
     return Verdict("label_trends", score, f"{band}: the associations of {target} with the other columns, "

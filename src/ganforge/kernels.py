@@ -54,7 +54,9 @@ def _available() -> bool:
 #: ``g @ W`` and the weight gradient ``g.t() @ x``. The probe computes each form in the layout that
 #: training uses, so that its oneDNN primitives are the ones training reuses, not extra ones (each
 #: primitive keeps its generated code: probing every shape in every layout held about 75 MB more
-#: in an Adult fit)
+#: in an Adult fit). Not covered: the gradient penalty's double backward, which also runs the
+#: forward's layout through ``mm`` and two products with a one-column operand, on the same shapes;
+#: and a network's first layer gets an input-gradient probe that only the critic's uses
 FORMS = ("forward", "grad_input", "grad_weight")
 
 

@@ -19,14 +19,14 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:12
 h1{margin-bottom:0} .sub{color:#666;margin-top:.2em}
 table{border-collapse:collapse;margin:1em 0;font-size:14px} td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
 th{background:#f4f4f4} td.l,th.l{text-align:left}
-.good{color:#1a7f37;font-weight:600} .bad{color:#b42318;font-weight:600}
+.good{color:#1a7f37;font-weight:600} .bad{color:#b42318;font-weight:600} .unjudged{color:#57606a;font-weight:600}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0} section{margin-top:2em}
 </style></head><body>
 <h1>ganforge evaluation</h1>
 <p class="sub">{{ n_real }} real rows{% if n_test %}, {{ n_test }} held-out test rows{% endif %}, {{ n_synth }} synthetic rows{% if target %}; target <b>{{ target }}</b>{% endif %}</p>
 <section id="summary"><h2>Summary</h2>
 <table><tr><th class="l">measure</th><th>value</th><th class="l">what it means</th></tr>
-{% for v in verdicts %}<tr><td class="l">{{ v.name }}</td><td class="{{ 'good' if v.good else 'bad' }}">{{ '%.3f' % v.value }}</td><td class="l">{{ v.verdict }}</td></tr>
+{% for v in verdicts %}<tr><td class="l">{{ v.name }}</td><td class="{{ 'good' if v.good else 'bad' if v.judged else 'unjudged' }}">{{ '%.3f' % v.value }}</td><td class="l">{{ v.verdict }}</td></tr>
 {% endfor %}</table></section>
 
 <section id="fidelity"><h2>Fidelity</h2>
@@ -129,5 +129,5 @@ def terminal_summary(result: Any):
     t.add_column("value", justify="right")
     t.add_column("verdict")
     for v in result.verdicts():
-        t.add_row(v.name, f"{v.value:.3f}", f"[{'green' if v.good else 'red'}]{v.verdict}[/]")
+        t.add_row(v.name, f"{v.value:.3f}", f"[{'green' if v.good else 'red' if v.judged else 'dim'}]{v.verdict}[/]")
     return t
