@@ -16,9 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _phases import peak_rss_mb  # noqa: E402
+
 
 def rss(phase: str) -> None:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     with open("/proc/self/statm") as f:
         now = int(f.read().split()[1]) * resource.getpagesize() / 2**20
     print(f"{phase:14s} peak {peak:6.0f} MB   now {now:6.0f} MB   {time.strftime('%H:%M:%S')}", flush=True)
@@ -36,7 +39,6 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    sys.path.insert(0, str(Path(__file__).parent))
     from compare_ctgan import split
 
     from ganforge import Synthesizer, evaluate
