@@ -75,14 +75,11 @@ class EvaluationResult:
         out = []
         cs, pt = self.column_shapes, self.pair_trends
 
-        def band(v, good, fair):
-            return "good" if v >= good else "fair" if v >= fair else "poor"
-
-        out.append(Verdict("column_shapes", cs, f"{band(cs, 0.9, 0.8)}: marginals "
+        out.append(Verdict("column_shapes", cs, f"{_band(cs, 0.9, 0.8)}: marginals "
                            + ("closely match" if cs >= 0.9 else "roughly match" if cs >= 0.8 else "differ from")
                            + " the real ones", cs >= 0.9))
         if not math.isnan(pt):
-            out.append(Verdict("pair_trends", pt, f"{band(pt, 0.9, 0.8)}: pairwise associations "
+            out.append(Verdict("pair_trends", pt, f"{_band(pt, 0.9, 0.8)}: pairwise associations "
                                + ("kept" if pt >= 0.9 else "partly kept" if pt >= 0.8 else "lost"), pt >= 0.9))
         deps = self.fidelity.dependencies
         if deps:
@@ -198,23 +195,25 @@ LABEL_GAIN = (0.75, 0.4)
 LABEL_UNJUDGED = 0.05
 
 
+def _band(v: float, good: float, fair: float) -> str:
+    return "good" if v >= good else "fair" if v >= fair else "poor"
+
+
 def label_trends_verdict(lt: dict, target: str) -> Verdict:
     score, free = lt["score"], lt.get("label_free_score", float("nan"))
     r, sy = lt["worst_real"], lt["worst_synthetic"]
     worst = (f"the furthest, with {lt['worst_column']}, is {'exaggerated' if sy > r else 'weakened'} "
              f"({r:.3f} real, {sy:.3f} synthetic)")
     if math.isnan(free):  # no label-free reference (a FidelityResult built without one): pair_trends' bands
-        band = "good" if score >= 0.9 else "fair" if score >= 0.8 else "poor"
-        return Verdict("label_trends", score, f"{band}: the associations of {target} with the other columns "
-                       f"(no label-free reference to judge them against); {worst}", score >= 0.9)
+        return Verdict("label_trends", score, f"{_band(score, 0.9, 0.8)}: the associations of {target} with the "
+                       f"other columns (no label-free reference to judge them against); {worst}", score >= 0.9)
     ref = f"a table whose {target} carries no information scores {free:.3f}"
     if 1 - free < LABEL_UNJUDGED:
         return Verdict("label_trends", score, f"not judged: {target}'s associations with the other columns are too "
                        f"weak here for this measure ({ref}, this one {score:.3f}); {worst}", False, judged=False)
     gain = (score - free) / (1 - free)
-    band = "good" if gain >= LABEL_GAIN[0] else "fair" if gain >= LABEL_GAIN[1] else "poor"
-    return Verdict("label_trends", score, f"{band}: the associations of {target} with the other columns, "
-                   f"{max(gain, 0):.0%} of the way from a label-free table ({ref}) to the real ones; {worst}",
+    return Verdict("label_trends", score, f"{_band(gain, *LABEL_GAIN)}: the associations of {target} with the "
+                   f"other columns, {max(gain, 0):.0%} of the way from a label-free table ({ref}) to the real ones; {worst}",
                    gain >= LABEL_GAIN[0])
 
 
