@@ -189,11 +189,9 @@ def correlation_ratio(codes: np.ndarray, values: np.ndarray) -> float:
 def _association(a: str, b: str, num_vals: dict, codes: dict) -> tuple[float, str]:
     """The association of columns ``a`` and ``b`` and its kind: Pearson for two numeric columns,
     Cramer's V for two categorical ones, the correlation ratio for one of each."""
-    if a in num_vals and b in num_vals:
-        x, y = num_vals[a], num_vals[b]
-        ok = np.isfinite(x) & np.isfinite(y)
-        r = np.corrcoef(x[ok], y[ok])[0, 1] if ok.sum() > 1 else np.nan
-        return (0.0 if not np.isfinite(r) else float(r)), "pearson"
+    if a in num_vals and b in num_vals:  # as association_matrix's DataFrame.corr: pairwise rows, NaN as 0
+        r = pd.Series(num_vals[a]).corr(pd.Series(num_vals[b]))
+        return (float(r) if np.isfinite(r) else 0.0), "pearson"
     if a in codes and b in codes:
         return cramers_v(codes[a], codes[b]), "cramers_v"
     cat, num = (a, b) if a in codes else (b, a)
