@@ -121,12 +121,10 @@ def child(args) -> None:
                 kw["gp_every"] = 4
             if args.system == "ganforge-ctgan-like-mkl":
                 os.environ["GANFORGE_ONEDNN"] = "0"
-            if args.system == "ganforge-ctgan-like-fp32":
+            if args.system.endswith("-fp32"):  # ganforge-ctgan-like-fp32, ganforge-default-fp32
                 kw["precision"] = "float32"
             if args.system == "ganforge-default-auto":
                 kw["precision"] = "auto"
-            if args.system == "ganforge-default-fp32":
-                kw["precision"] = "float32"
             if args.system == "ganforge-default-tenth":
                 kw["time_limit"] = out["time_limit"] = args.time_limit
             syn = Synthesizer("wcgan", preset, seed=args.seed, device="cpu", **kw)
