@@ -12,10 +12,11 @@ import sys
 import torch
 from safetensors.torch import save_file
 
-from ganforge import distributed
 from ganforge.models import losses
+from ganforge.models.families import AdversarialFamily
 from ganforge.models.networks import Discriminator, Generator, LabelClassifier
-from ganforge.training import TrainConfig, Trainer
+from ganforge.scale import distributed
+from ganforge.training import Trainer, collectives
 
 B, PAC, LATENT, N_LABELS = 40, 2, 8, 3
 
@@ -41,12 +42,12 @@ def main(out: str, reuse_fakes: bool = False, classifier: bool = False) -> None:
             Source.calls += 1
             return real[k, part], cond[k, part]
 
-    class FixedNoiseTrainer(Trainer):
+    class FixedNoiseFamily(AdversarialFamily):
         draws = 0
 
         def _noise(self, n):
-            k = FixedNoiseTrainer.draws
-            FixedNoiseTrainer.draws += 1
+            k = FixedNoiseFamily.draws
+            FixedNoiseFamily.draws += 1
             return noise[k, part]
 
     class TorchWithFixedAlpha:  # the penalty's torch.rand reads the fixed weights
@@ -69,15 +70,16 @@ def main(out: str, reuse_fakes: bool = False, classifier: bool = False) -> None:
     disc = Discriminator(5, N_LABELS, [{"width": 32, "activation": "leaky_relu"}] * 2, PAC)
     clf = LabelClassifier(5, N_LABELS, [{"width": 32, "activation": "leaky_relu"}]) if classifier else None
     if ctx.active:
-        distributed.broadcast_module(gen)
-        distributed.broadcast_module(disc)
+        collectives.broadcast_module(gen)
+        collectives.broadcast_module(disc)
         if clf is not None:
-            distributed.broadcast_module(clf)
-    cfg = TrainConfig(loss="wasserstein", batch_size=B // world, n_critic=2, gp_lambda=10.0, lr_g=1e-3, lr_d=1e-3,
-                      reuse_fakes=reuse_fakes, classifier_weight=0.5 if classifier else 0.0)
-    tr = FixedNoiseTrainer(gen, disc, Source(), cfg, dist=ctx, classifier=clf)
+            collectives.broadcast_module(clf)
+    fam = FixedNoiseFamily(gen, disc, losses.get_loss("wasserstein"), Source(), batch_size=B // world, n_critic=2,
+                           gp_lambda=10.0, lr_g=1e-3, lr_d=1e-3, reuse_fakes=reuse_fakes, classifier=clf,
+                           classifier_weight=0.5 if classifier else 0.0, dist=ctx)
+    tr = Trainer(fam, dist=ctx)
     seen, counts = {}, {"d": 0, "g": 0, "c": 0}
-    nets = [("d", tr.opt_d, disc), ("g", tr.opt_g, gen)] + ([("c", tr.opt_c, clf)] if clf is not None else [])
+    nets = [("d", fam.opt_d, disc), ("g", fam.opt_g, gen)] + ([("c", fam.opt_c, clf)] if clf is not None else [])
     for name, opt, net in nets:
         orig = opt.step
 

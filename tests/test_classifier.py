@@ -8,13 +8,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import SMALL, four_gaussians
-from test_models import fidelity_ok
+from conftest import SMALL, adversarial_trainer, fidelity_ok, four_gaussians
 from ganforge import Synthesizer
 from ganforge.encoding.base import Span
 from ganforge.errors import ConfigError, TrainingError
 from ganforge.models.networks import Discriminator, Generator, LabelClassifier
-from ganforge.training import TrainConfig, Trainer
 
 LAYER = [{"width": 16, "activation": "leaky_relu"}]
 
@@ -33,19 +31,21 @@ def _tiny(weight: float):
     gen = Generator(8, 2, [{"width": 16, "activation": "relu", "batchnorm": True}], [Span(2, "tanh"), Span(3, "softmax")])
     disc = Discriminator(5, 2, LAYER)
     clf = LabelClassifier(5, 2, LAYER)
-    cfg = TrainConfig(batch_size=40, n_critic=1, reuse_fakes=True, classifier_weight=weight)
-    return Trainer(gen, disc, Source(), cfg, classifier=clf), real, labels, cond
+    tr = adversarial_trainer(gen, disc, Source(), batch_size=40, n_critic=1, reuse_fakes=True, classifier=clf,
+                             classifier_weight=weight)
+    return tr, real, labels, cond
 
 
 @pytest.mark.parametrize("weight", [0.0, 0.7])
 def test_generator_gradient_adds_the_weighted_cross_entropy_of_the_updated_classifier(weight):
     tr, real, labels, cond = _tiny(weight)
-    gen, clf = tr.generator, tr.classifier
+    fam = tr.family
+    gen, clf = fam.generator, fam.classifier
     gen_before, clf_before, clf_init = copy.deepcopy(gen), copy.deepcopy(clf), copy.deepcopy(clf)
     torch.manual_seed(1)
     tr.train_step()
     # the classifier made one Adam step on the real rows' cross-entropy
-    opt = torch.optim.Adam(clf_before.parameters(), lr=tr.config.lr_c)
+    opt = torch.optim.Adam(clf_before.parameters(), lr=fam.opt_c.param_groups[0]["lr"])
     F.cross_entropy(clf_before(real), labels).backward()
     opt.step()
     for a, b in zip(clf_before.parameters(), clf.parameters()):
@@ -54,18 +54,19 @@ def test_generator_gradient_adds_the_weighted_cross_entropy_of_the_updated_class
     # the generator step's rows are the critic step's (reuse_fakes): its noise is the first draw
     torch.manual_seed(1)
     fake = gen_before(torch.randn(40, 8), cond)
-    tr.discriminator.requires_grad_(False)
-    loss = -tr.discriminator(fake, cond).mean() + weight * F.cross_entropy(clf.eval()(fake), labels)
+    fam.discriminator.requires_grad_(False)
+    loss = -fam.discriminator(fake, cond).mean() + weight * F.cross_entropy(clf.eval()(fake), labels)
     grads = torch.autograd.grad(loss, list(gen_before.parameters()))
     for g, p in zip(grads, gen.parameters()):
         torch.testing.assert_close(g, p.grad, rtol=1e-4, atol=1e-6)
     # the reported generator loss is the adversarial one, whatever the weight
-    rec = tr._flush()[-1]
-    assert rec["g_loss"] == pytest.approx(-tr.discriminator(fake, cond).mean().item(), rel=1e-5)
+    rec = tr.flush()[-1]
+    assert rec["g_loss"] == pytest.approx(-fam.discriminator(fake, cond).mean().item(), rel=1e-5)
     if weight:  # the classifier's term is not zero, so the check above tells the weights apart
         assert F.cross_entropy(clf(fake), labels).item() > 0.1
 
 
+@pytest.mark.slow
 def test_the_classifier_teaches_the_generator_which_rows_go_with_a_label():
     """Four Gaussians, colour the condition, a short budget: with the classifier's loss the generated
     rows' colour agrees with their position far more often than without it, at the same steps."""
@@ -77,13 +78,13 @@ def test_the_classifier_teaches_the_generator_which_rows_go_with_a_label():
     a, b = (fidelity_ok(df, m.sample(4000, seed=1))[1]["colour_agrees"] for m in (without, with_clf))
     # measured: 0.40 without (chance: 0.375), 0.86 with; at 600 steps 0.69 and 0.92
     assert b > 0.8 and b - a > 0.25, (a, b)
-    assert with_clf.trainer_.classifier is not None and without.trainer_.classifier is None
+    assert with_clf.trainer_.family.classifier is not None and without.trainer_.family.classifier is None
 
 
 def test_classifier_needs_labels_and_stays_out_of_the_model_file(tmp_path):
     df = four_gaussians(500)
     # an unconditional model has no label to predict: the option does nothing
-    assert Synthesizer("wgan", steps=2, classifier_weight=1.0, **SMALL).fit(df).trainer_.classifier is None
+    assert Synthesizer("wgan", steps=2, classifier_weight=1.0, **SMALL).fit(df).trainer_.family.classifier is None
     syn = Synthesizer("wcgan", steps=2, classifier_weight=1.0, **SMALL).fit(df, target="color")
     syn.save(tmp_path / "m.gfm")
     from ganforge.modelfile import load

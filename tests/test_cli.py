@@ -72,7 +72,7 @@ def test_ema_decay_option(csv_file, tmp_path, capsys):
     code, stdout, _ = run(["info", out], capsys)
     assert code == 0 and "moving average" not in stdout
     one_line_error(*run(["fit", csv_file, "--steps", 5, "--ema-decay", 1.5, "-o", tmp_path / "bad.gfm", *FAST],
-                        capsys), "ema_decay must be a number in [0, 1)")
+                        capsys), "--ema-decay must be a number in [0, 1)")
     assert not (tmp_path / "bad.gfm").exists()
 
 
@@ -118,7 +118,7 @@ def test_time_limit(csv_file, tmp_path, capsys):
     assert code == 0 and "1 steps" in out and "stopped at the --time-limit" in out
     assert (tmp_path / "m.gfm").exists()
     one_line_error(*run(["fit", csv_file, "--time-limit", "-1", "-o", tmp_path / "n.gfm", *FAST], capsys),
-                   "time_limit must be a positive number")
+                   "--time-limit must be a positive number")
     assert not (tmp_path / "n.gfm").exists()
 
 

@@ -10,7 +10,9 @@ import pytest
 from conftest import SMALL
 from ganforge import Synthesizer
 from ganforge.cli import main
-from ganforge.encoding.table import EncodingOptions, TableEncoder, find_derived
+from ganforge.config import EncodingConfig
+from ganforge.encoding import TableEncoder
+from ganforge.encoding.derived import find_derived
 from ganforge.schema import infer_schema, jsonable
 
 REGION = {"paris": "north", "lille": "north", "lyon": "south", "nice": "south"}
@@ -76,8 +78,8 @@ def test_encoder_round_trip_and_json_state():
     df = coded_table()
     df["code"] = df["code"].astype("int32")
     schema = infer_schema(df, target="label")
-    plain = TableEncoder(schema, EncodingOptions()).fit(df)
-    enc = TableEncoder(schema, EncodingOptions(derive_columns=True)).fit(df)
+    plain = TableEncoder(schema, EncodingConfig()).fit(df)
+    enc = TableEncoder(schema, EncodingConfig(derive_columns=True)).fit(df)
     assert [d.spec.name for d in enc.derived_] == ["region", "code", "rent"]
     widths = {c.spec.name: c.width for c in plain.codecs_}
     assert enc.width == plain.width - widths["region"] - widths["code"] - widths["rent"]
@@ -95,10 +97,11 @@ def test_never_with_bounds_from_the_schema():
     for c in schema.columns:
         if c.is_numeric:
             c.min, c.max = 0.0, 2000.0
-    enc = TableEncoder(schema, EncodingOptions(numeric="minmax", derive_columns=True, bounds_from_schema=True))
+    enc = TableEncoder(schema, EncodingConfig(numeric_encoding="minmax", derive_columns=True), bounds_from_schema=True)
     assert enc.fit(df).derived_ == []
 
 
+@pytest.mark.slow
 def test_generated_rows_keep_the_dependency_and_learn_the_source(tmp_path):
     df = coded_table()
     kw = dict(steps=300, seed=0, **SMALL)
@@ -194,7 +197,7 @@ def test_a_model_file_from_before_the_option_loads_and_learnt_every_column(tmp_p
     df = coded_table(500)
     Synthesizer("wcgan", steps=3, seed=0, **SMALL, derive_columns=False).fit(df, target="label").save(tmp_path / "m.gfm")
     tensors, meta = modelfile.load(tmp_path / "m.gfm", kind="model")
-    del meta["config"]["derive_columns"], meta["encoder"]["derived"], meta["encoder"]["options"]["derive_columns"]
+    del meta["config"]["derive_columns"], meta["encoder"]["derived"], meta["encoder"]["encoding"]["derive_columns"]
     modelfile.save(tmp_path / "old.gfm", tensors, meta, kind="model")
     old = Synthesizer.load(tmp_path / "old.gfm", device="cpu")
     assert old.config["derive_columns"] is False and old.summary()["derived_columns"] == {}

@@ -1,7 +1,5 @@
 """Training on 2 processes (torch.distributed, Gloo, CPU), launched by torchrun as a user would."""
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,22 +8,15 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from conftest import four_gaussians
-from test_models import fidelity_ok
+from conftest import four_gaussians, fidelity_ok, SMALL_SET, subprocess_env
 from ganforge import Synthesizer
 
 HERE = Path(__file__).resolve().parent
-pytestmark = pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed")
-
-
-def _env(threads: int) -> dict:
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent / "src"), env.get("PYTHONPATH", "")])
-    return env
+pytestmark = [pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed"), pytest.mark.slow]
 
 
 def _run(cmd, threads=1, **kw):
-    r = subprocess.run(cmd, env=_env(threads), capture_output=True, text=True, timeout=300, **kw)
+    r = subprocess.run(cmd, env=subprocess_env(threads), capture_output=True, text=True, timeout=300, **kw)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
     return r
 
@@ -65,13 +56,6 @@ def test_one_step_on_two_ranks_is_one_step_on_the_global_batch(tmp_path, extra):
     assert ref["d_step0.body.0.weight"].abs().max() > 0
 
 
-SMALL_SET = ["--set", "latent_dim=16", "--set", "n_critic=2",
-             "--set", "generator_layers=" + json.dumps([{"width": 128, "activation": "relu", "batchnorm": True,
-                                                         "residual": True}] * 2),
-             "--set", "discriminator_layers=" + json.dumps([{"width": 128, "activation": "leaky_relu",
-                                                             "dropout": 0.25}] * 2)]
-
-
 def test_cli_nproc_2_learns_like_one_process_and_resumes(tmp_path):
     data = tmp_path / "mix.csv"
     real = four_gaussians(4000)
@@ -102,7 +86,7 @@ def test_cli_nproc_2_learns_like_one_process_and_resumes(tmp_path):
         assert torch.equal(v, resumed.generator_.state_dict()[k]), k
     # resuming on another number of processes is refused with what to do
     r = subprocess.run(base + ["--steps", "800", "-o", str(tmp_path / "x.gfm"), "--checkpoint",
-                               str(tmp_path / "resumable.ckpt"), "--resume"], env=_env(2), capture_output=True,
+                               str(tmp_path / "resumable.ckpt"), "--resume"], env=subprocess_env(2), capture_output=True,
                        text=True, timeout=300)
     assert r.returncode == 2 and "--nproc 2" in r.stderr
 
@@ -112,7 +96,7 @@ def test_batch_that_does_not_split_is_refused(tmp_path):
     four_gaussians(500).to_csv(data, index=False)
     r = subprocess.run([sys.executable, "-m", "ganforge", "fit", str(data), "--target", "color", "--batch-size",
                         "250", "--steps", "5", "-o", str(tmp_path / "m.gfm"), "--nproc", "2", "-q"],
-                       env=_env(1), capture_output=True, text=True, timeout=300)
+                       env=subprocess_env(1), capture_output=True, text=True, timeout=300)
     # one line, once, not torchrun's report of a failed child
     assert r.returncode == 2 and r.stderr.count("must split evenly over 2 processes") == 1, r.stderr
     assert "Traceback" not in r.stderr and "ChildFailedError" not in r.stderr

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from ganforge import Synthesizer
-from ganforge.dp import DPSettings, PrivateCritic, plan, spent
+from ganforge.models.losses import get_loss
+from ganforge.training.private import DPSettings, PrivateCritic, plan, spent
 from ganforge.errors import ConfigError, DataError
 from ganforge.metrics.fidelity import fidelity
 from ganforge.models.networks import Discriminator
@@ -31,7 +32,7 @@ def test_ghost_norms_and_clipped_sum_equal_explicit_per_row_gradients():
     d.eval()
     rows = torch.randn(12, 7) * 3
     cond = torch.nn.functional.one_hot(torch.randint(2, (12,)), 2).float()
-    pc = PrivateCritic(d, "wasserstein", 10.0, DPSettings(1, 1e-5, 0.5, 0.1, 1.0, 10, 1, 0), 100)
+    pc = PrivateCritic(d, get_loss("wasserstein"), 10.0, DPSettings(1, 1e-5, 0.5, 0.1, 1.0, 10, 1, 0), 100)
     d.zero_grad()
     norms = pc.clipped_sum(rows, cond)
     got = {k: p.grad.clone() for k, p in d.named_parameters()}
@@ -58,6 +59,7 @@ def test_accounting_spends_the_target_and_less_for_fewer_steps():
     assert plan(0.5, 1e-5, 10_000, 100, 1000, 1.0, conditional=False).noise_multiplier > s.noise_multiplier
 
 
+@pytest.mark.slow
 def test_private_model_learns_spends_its_budget_and_saves_it(tmp_path):
     train = population(3000, 0)
     schema = infer_schema(train, target="label")
@@ -69,7 +71,7 @@ def test_private_model_learns_spends_its_budget_and_saves_it(tmp_path):
     assert 4.5 < dp["epsilon_spent"] <= 5.0 + 1e-6 and dp["critic_steps"] == 750
     assert private.config["numeric_encoding"] == "minmax" and private.config["pac"] == 1
     # a label classifier would read the rows without noise: off, and recorded so
-    assert private.config["classifier_weight"] == 0.0 and private.trainer_.classifier is None
+    assert private.config["classifier_weight"] == 0.0 and private.trainer_.family.classifier is None
     # per-row gradients are clipped to a norm: float32 products, whatever was asked, and recorded so
     assert private.config["precision"] == "float32" and private.summary()["precision"] == "float32"
     assert private.history_["d_loss"].isna().all() and private.history_["g_loss"].notna().all()
@@ -85,7 +87,7 @@ def test_private_model_learns_spends_its_budget_and_saves_it(tmp_path):
 
 def test_private_training_refuses_what_would_read_the_data():
     train = population(200, 0)
-    with pytest.raises(DataError, match="--schema"):
+    with pytest.raises(DataError, match="dp_epsilon needs schema"):
         Synthesizer("wgan", steps=2, dp_epsilon=1.0).fit(train)
     schema = infer_schema(train)
     with pytest.raises(ConfigError, match="kmeans"):
@@ -96,6 +98,7 @@ def test_private_training_refuses_what_would_read_the_data():
         Synthesizer("wgan", steps=2, dp_epsilon=-1.0)
 
 
+@pytest.mark.slow
 def test_values_outside_the_schema_bounds_are_clipped_not_leaked():
     train = population(500, 0)
     schema = infer_schema(train)

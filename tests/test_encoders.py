@@ -9,7 +9,7 @@ from hypothesis.extra.numpy import arrays
 
 from ganforge.encoding import (ColumnEncoder, GaussianIntervalEncoder, MinMaxEncoder, ModeSpecificEncoder,
                                OneHotEncoder, OrdinalCodeEncoder, StandardEncoder, TableEncoder)
-from ganforge.encoding.table import EncodingOptions
+from ganforge.config import EncodingConfig
 from ganforge.schema import infer_schema
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
@@ -118,7 +118,8 @@ def test_table_round_trip_with_missing_values(numeric, categorical):
     df["cat"] = df["cat"].astype(object)
     df.loc[rng.random(n) < 0.1, "cat"] = None
     schema = infer_schema(df, ordinal={"lvl": ["lo", "mid", "hi"]})
-    enc = TableEncoder(schema, EncodingOptions(numeric=numeric, categorical=categorical, ordinal=categorical))
+    enc = TableEncoder(schema, EncodingConfig(numeric_encoding=numeric, categorical_encoding=categorical,
+                                                ordinal_encoding=categorical))
     enc.fit(df)
     X = enc.transform(df)
     assert X.shape == (n, enc.width) and X.dtype == np.float32

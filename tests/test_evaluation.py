@@ -33,6 +33,7 @@ def data():
     return population(3000, 0), population(1500, 1), population(3000, 2)
 
 
+@pytest.mark.slow
 def test_fresh_sample_is_undetectable_and_as_useful(data):
     train, test, fresh = data
     schema = infer_schema(train, target="label")
@@ -106,6 +107,7 @@ def report(data, tmp_path_factory):
     return result, out
 
 
+@pytest.mark.slow
 def test_report_json_holds_every_section(report):
     result, out = report
     js = json.loads((out / "r.json").read_text())

@@ -26,6 +26,7 @@ def _fit(csv, out, *extra):
     return [sys.executable, "-m", "ganforge", "fit", str(csv), "-o", str(out), *ARGS, *extra]
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_resume_ends_like_an_uninterrupted_run(tmp_path):
     csv = tmp_path / "data.csv"
     four_gaussians(1000).to_csv(csv, index=False)

@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ganforge import Synthesizer
-from ganforge.encoding.table import EncodingOptions, TableEncoder
+from ganforge.config import EncodingConfig
+from ganforge.encoding import TableEncoder
 from ganforge.errors import GanforgeError
 from ganforge.schema import infer_schema
 
@@ -105,7 +106,7 @@ def _wide_categories(n=50_000):
 def test_a_column_with_50000_values_gets_a_rare_bucket_with_its_frequencies():
     df = _wide_categories()
     schema = infer_schema(df)
-    enc = TableEncoder(schema, EncodingOptions(max_categories=200)).fit(df)
+    enc = TableEncoder(schema, EncodingConfig(max_categories=200)).fit(df)
     assert [c.width for c in enc.codecs_][:2] == [200, 200]  # 199 kept values + the rare code
     back = enc.inverse_transform(enc.transform(df), np.random.default_rng(1))
     # kept values come back exactly; rare values are redrawn from the rare values' frequencies

@@ -10,9 +10,9 @@ from sklearn.linear_model import LogisticRegression
 
 from ganforge import ImageSynthesizer, Synthesizer
 from ganforge.errors import ConfigError, DataError, ModelFileError
-from ganforge.image_augment import crop_rotate, minority_figures
+from ganforge.experiments.image_augment import crop_rotate, minority_figures
 from ganforge.metrics.images import frechet_distance
-from ganforge.models.images import progressive_schedule
+from ganforge.images.networks import progressive_schedule
 
 DIGITS = load_digits()
 X, Y = DIGITS.images, DIGITS.target  # (1797, 8, 8) floats 0..16
@@ -38,6 +38,7 @@ def _share_as_requested(syn, judge, n=60):
     return np.array(shares)
 
 
+@pytest.mark.slow
 def test_conditional_generator_draws_the_requested_digit(cwgan, judge):
     shares = _share_as_requested(cwgan, judge)
     assert shares.mean() >= 0.6, shares  # chance is 0.1
@@ -49,6 +50,7 @@ def test_untrained_generator_does_not(judge):
     assert _share_as_requested(untrained, judge).mean() < 0.3
 
 
+@pytest.mark.slow
 def test_generated_pixels_follow_the_real_distribution(cwgan):
     fake = cwgan.sample(500, seed=3)
     assert fake.shape == (500, 8, 8) and fake.dtype == X.dtype
@@ -58,6 +60,7 @@ def test_generated_pixels_follow_the_real_distribution(cwgan):
     assert corr > 0.8, corr
 
 
+@pytest.mark.slow
 def test_save_load_gives_the_same_images(cwgan, tmp_path):
     p = cwgan.save(tmp_path / "digits.gf")
     again = ImageSynthesizer.load(p, device="cpu")
@@ -77,6 +80,7 @@ def test_a_table_model_is_refused_by_image_load(tmp_path):
         ImageSynthesizer.load(p)
 
 
+@pytest.mark.slow
 def test_one_class_models_learn_only_that_class(judge):
     for model in ("wgan", "progan"):
         syn = ImageSynthesizer(model, "quick", steps=300, seed=1, device="cpu").fit(X, Y, label=0)
@@ -180,6 +184,7 @@ def test_stage_fractions_are_checked():
         ImageSynthesizer("progan", "quick", stage_fractions=[0, 0, 0])
 
 
+@pytest.mark.slow
 def test_labels_as_numpy_scalars_strings_and_arrays(cwgan):
     a = cwgan.sample(4, label=np.int64(7), seed=0)
     assert np.array_equal(a, cwgan.sample(4, label="7", seed=0))
@@ -199,6 +204,7 @@ def test_a_failed_fit_leaves_the_model_unfitted():
         syn.sample(2)
 
 
+@pytest.mark.slow
 def test_crafted_or_damaged_image_model_files_are_refused(cwgan, tmp_path):
     import pickle
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from ganforge import kernels
+from ganforge.training import kernels
 
 pytestmark = pytest.mark.skipif(not kernels._available(), reason="this PyTorch has no oneDNN precision setting")
 

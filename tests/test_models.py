@@ -3,28 +3,12 @@
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import ks_2samp
 
-from conftest import CENTERS, SMALL, four_gaussians
+from conftest import SMALL, adversarial_trainer, fidelity_ok, four_gaussians
 from ganforge import Synthesizer
 from ganforge.errors import ConfigError
-from ganforge.models import MODELS, PRESETS, resolve_config
-
-
-def fidelity_ok(real: pd.DataFrame, synth: pd.DataFrame) -> tuple[bool, dict]:
-    """Marginals (KS < 0.15 per column, category shares within 5 points) and the joint structure:
-    most points near a mixture centre, and the colour of the nearest centre (real data: 99% / 100%)."""
-    ks = {c: ks_2samp(real[c], synth[c]).statistic for c in ("x", "y")}
-    shares = real["color"].value_counts(normalize=True)
-    got = synth["color"].value_counts(normalize=True).reindex(shares.index, fill_value=0)
-    share_gap = float((shares - got).abs().max())
-    dist = np.linalg.norm(synth[["x", "y"]].to_numpy()[:, None, :] - CENTERS[None], axis=2)
-    near = float((dist.min(axis=1) < 1.5).mean())
-    nearest = dist.argmin(axis=1)
-    expected = np.where(nearest < 2, "red", np.where(nearest == 2, "green", "blue"))
-    agree = float((expected == synth["color"].to_numpy()).mean())
-    ok = max(ks.values()) < 0.15 and share_gap < 0.05 and near > 0.6 and agree > 0.6
-    return ok, {**ks, "share_gap": share_gap, "near_centre": near, "colour_agrees": agree}
+from ganforge.config import Config
+from ganforge.models import MODELS, PRESETS
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +28,7 @@ def trained(mixture):
 
 
 @pytest.mark.parametrize("name", ["gan", "cgan", "wgan", "wcgan", "wcgan-reuse", "wcgan-lazy-gp"])
+@pytest.mark.slow
 def test_model_learns_four_gaussians(trained, mixture, name):
     ok, figures = fidelity_ok(mixture, trained[name].sample(4000, seed=1))
     assert ok, figures
@@ -61,6 +46,7 @@ def test_untrained_generator_and_noise_fail_the_same_check(mixture):
     assert not ok, figures
 
 
+@pytest.mark.slow
 def test_conditional_sampling_gives_only_that_label_and_moves_the_feature(trained, mixture):
     syn = trained["wcgan"]
     for label in ("red", "green", "blue"):
@@ -75,11 +61,13 @@ def test_conditional_sampling_gives_only_that_label_and_moves_the_feature(traine
     assert green - red > 3.0
 
 
+@pytest.mark.slow
 def test_label_proportions(trained):
     s = trained["cgan"].sample(1000, condition={"color": {"red": 0.2, "blue": 0.8}}, seed=0)
     assert (s["color"].value_counts() == pd.Series({"blue": 800, "red": 200})).all()
 
 
+@pytest.mark.slow
 def test_kmeans_pseudo_labels_condition_the_model():
     df = four_gaussians(2000).drop(columns="color")
     syn = Synthesizer("cgan", "default", steps=300, seed=0, **SMALL).fit(df, condition_on="kmeans:4")
@@ -91,28 +79,45 @@ def test_kmeans_pseudo_labels_condition_the_model():
 def test_presets_and_models_resolve():
     for model in MODELS:
         for preset in PRESETS:
-            cfg = resolve_config(model, preset)
-            assert cfg["loss"] == MODELS[model]["loss"]
-    assert resolve_config("wgan", "pima-paper")["n_critic"] == 5
-    assert resolve_config("wgan", "pima-paper")["gp_lambda"] == 10.0
+            cfg = Config.build(model, preset)
+            assert cfg.loss == MODELS[model]["loss"] and cfg["loss"] == cfg.loss
+    assert Config.build("wgan", "pima-paper").training.n_critic == 5
+    assert Config.build("wgan", "pima-paper")["gp_lambda"] == 10.0
     with pytest.raises(ConfigError, match="unknown model"):
-        resolve_config("vae")
+        Config.build("vae")
     with pytest.raises(ConfigError, match="unknown option"):
-        resolve_config("gan", latnt_dim=3)
+        Config.build("gan", latnt_dim=3)
     with pytest.raises(ConfigError, match="multiple of pac"):
-        resolve_config("gan", batch_size=55, pac=10)
-    assert resolve_config("wcgan", "ctgan-like")["reuse_fakes"] is True
-    assert resolve_config("wcgan", "default")["reuse_fakes"] is False
+        Config.build("gan", batch_size=55, pac=10)
+    assert Config.build("wcgan", "ctgan-like").training.reuse_fakes is True
+    assert Config.build("wcgan", "default").training.reuse_fakes is False
     with pytest.raises(ConfigError, match="reuse_fakes must be true or false, got 'yes'"):
-        resolve_config("wcgan", reuse_fakes="yes")
-    assert resolve_config("wcgan", "ctgan-like")["gp_every"] == 1
+        Config.build("wcgan", reuse_fakes="yes")
+    assert Config.build("wcgan", "ctgan-like").training.gp_every == 1
     for bad in (0, 2.5, "4", True):
         with pytest.raises(ConfigError, match="gp_every must be a whole number >= 1"):
-            resolve_config("wcgan", gp_every=bad)
+            Config.build("wcgan", gp_every=bad)
+    with pytest.raises(ConfigError, match="ema_decay must be a number in"):
+        Config.build("wcgan", ema_decay=1.0)
+
+
+def test_the_configuration_is_one_typed_object_that_a_model_file_round_trips():
+    cfg = Config.build("wcgan", "default", epochs=7, gumbel_tau=0.5, seed=3)
+    assert (cfg.training.epochs, cfg.encoding.gumbel_tau, cfg.runtime.seed) == (7, 0.5, 3)
+    assert cfg.training.steps is None and Config.build("wcgan", steps=10).training.epochs is None
+    back = Config.from_flat(cfg.flat())
+    assert back == cfg
+    # a file written before the options existed gets the values it was trained with
+    old = {k: v for k, v in cfg.flat().items() if k not in ("derive_columns", "classifier_weight", "precision")}
+    assert Config.from_flat(old).encoding.derive_columns is False
+    assert Config.from_flat(old).training.precision == "float32"
+    assert cfg.replace(batch_size=100).training.batch_size == 100 and cfg.training.batch_size == 500
+    with pytest.raises(ConfigError, match="batch_size"):
+        cfg.replace(batch_size=0)
 
 
 def test_conditional_model_without_label_is_a_clear_error(mixture):
-    with pytest.raises(ConfigError, match="pass a target column"):
+    with pytest.raises(ConfigError, match="pass target"):
         Synthesizer("wcgan", steps=1).fit(mixture)
 
 
@@ -226,8 +231,6 @@ def test_critic_scores_real_and_fake_in_one_pass_only_without_batch_statistics()
 
     from ganforge.encoding.base import Span
     from ganforge.models.networks import Discriminator, Generator
-    from ganforge.training import TrainConfig, Trainer
-
     real = torch.rand(40, 5)
     cond = torch.nn.functional.one_hot(torch.arange(40) % 3, 3).float()
 
@@ -238,12 +241,12 @@ def test_critic_scores_real_and_fake_in_one_pass_only_without_batch_statistics()
     def critic_step(layers, joint=None):
         torch.manual_seed(0)
         gen = Generator(8, 3, [{"width": 16, "activation": "relu"}], [Span(2, "tanh"), Span(3, "softmax")])
-        tr = Trainer(gen, Discriminator(5, 3, layers, pac=4), Source(), TrainConfig(batch_size=40, lr_d=1e-3))
-        chosen = tr._joint_critic
+        fam = adversarial_trainer(gen, Discriminator(5, 3, layers, pac=4), Source(), batch_size=40, lr_d=1e-3).family
+        chosen = fam.joint_critic
         if joint is not None:
-            tr._joint_critic = joint
-        tr._critic_step()
-        return chosen, [p.grad.clone() for p in tr.discriminator.parameters()]
+            fam.joint_critic = joint
+        fam.critic_step()
+        return chosen, [p.grad.clone() for p in fam.discriminator.parameters()]
 
     plain = [{"width": 16, "activation": "leaky_relu"}] * 2
     chosen, one_pass = critic_step(plain)
@@ -264,8 +267,6 @@ def test_trainer_averages_the_generator_weights():
 
     from ganforge.encoding.base import Span
     from ganforge.models.networks import Discriminator, Generator
-    from ganforge.training import TrainConfig, Trainer
-
     real = torch.rand(40, 5)
 
     class Source:
@@ -274,25 +275,23 @@ def test_trainer_averages_the_generator_weights():
 
     torch.manual_seed(0)
     gen = Generator(8, 0, [{"width": 16, "activation": "relu", "batchnorm": True}], [Span(2, "tanh"), Span(3, "softmax")])
-    tr = Trainer(gen, Discriminator(5, 0, [{"width": 16, "activation": "leaky_relu"}]), Source(),
-                 TrainConfig(batch_size=40, lr_g=1e-2, ema_decay=0.5))
+    tr = adversarial_trainer(gen, Discriminator(5, 0, [{"width": 16, "activation": "leaky_relu"}]), Source(),
+                             batch_size=40, lr_g=1e-2, ema_decay=0.5)
     expected = {k: v.clone() for k, v in gen.state_dict().items() if v.is_floating_point()}
     for t in range(1, 6):
         tr.train_step()
         d = min(0.5, (1 + t) / (10 + t))
         live = gen.state_dict()
         expected = {k: d * v + (1 - d) * live[k] for k, v in expected.items()}
-        got = tr.ema.state_dict()
+        got = tr.family.ema.state_dict()
         for k, v in expected.items():
             torch.testing.assert_close(got[k], v, msg=k)
-    assert any(not torch.equal(tr.ema.state_dict()[k], gen.state_dict()[k]) for k in expected)
+    assert any(not torch.equal(tr.family.ema.state_dict()[k], gen.state_dict()[k]) for k in expected)
     assert any("running_mean" in k for k in expected)
-    assert tr.sampling_generator is tr.ema
+    assert tr.family.sampling_module is tr.family.ema
     tr.fit(7)
-    for k, v in tr.ema.state_dict().items():
+    for k, v in tr.family.ema.state_dict().items():
         assert torch.equal(gen.state_dict()[k], v), k
-    with pytest.raises(ValueError, match="ema_decay"):
-        TrainConfig(ema_decay=1.0)
 
 
 @pytest.mark.parametrize("n_critic", [1, 3])
@@ -306,8 +305,6 @@ def test_trainer_reuses_the_last_critic_steps_fakes(n_critic):
 
     from ganforge.encoding.base import Span
     from ganforge.models.networks import Discriminator, Generator
-    from ganforge.training import TrainConfig, Trainer
-
     real = torch.rand(40, 5)
 
     class Source:
@@ -318,13 +315,13 @@ def test_trainer_reuses_the_last_critic_steps_fakes(n_critic):
         torch.manual_seed(0)
         gen = Generator(8, 0, [{"width": 16, "activation": "relu", "batchnorm": True}], [Span(2, "tanh"), Span(3, "softmax")])
         disc = Discriminator(5, 0, [{"width": 16, "activation": "leaky_relu"}])
-        tr = Trainer(gen, disc, Source(), TrainConfig(batch_size=40, n_critic=n_critic, reuse_fakes=reuse))
+        fam = adversarial_trainer(gen, disc, Source(), batch_size=40, n_critic=n_critic, reuse_fakes=reuse).family
         calls = []
         gen.register_forward_hook(lambda m, i, o: calls.append(1))
-        for _ in range(2):  # the second step starts from trained, different networks
+        for step in range(2):  # the second step starts from trained, different networks
             before = copy.deepcopy(gen)
             torch.manual_seed(1)
-            tr.train_step()
+            fam.train_step(step)
         forwards = len(calls)  # (the copy below carries the hook too)
         # the noise of the last critic step: n_critic normals draws, each followed by one uniform (penalty)
         torch.manual_seed(1)
@@ -349,7 +346,6 @@ def test_lazy_penalty_is_the_full_penalty_at_k_times_the_weight_on_one_step_in_k
     from ganforge.models import losses
     from ganforge.models.networks import Discriminator, Generator
     from ganforge.encoding.base import Span
-    from ganforge.training import TrainConfig, Trainer
 
     real = torch.rand(40, 5)
 
@@ -357,17 +353,17 @@ def test_lazy_penalty_is_the_full_penalty_at_k_times_the_weight_on_one_step_in_k
         def sample(self, n):
             return real[:n], None
 
-    def trainer(**kw):
+    def trainer(log_every=25, **kw):
         torch.manual_seed(0)
         gen = Generator(8, 0, [{"width": 16, "activation": "relu"}], [Span(2, "tanh"), Span(3, "softmax")])
         disc = Discriminator(5, 0, [{"width": 16, "activation": "leaky_relu"}])
-        return Trainer(gen, disc, Source(), TrainConfig(batch_size=40, **kw))
+        return adversarial_trainer(gen, disc, Source(), batch_size=40, log_every=log_every, **kw)
 
     def critic_after(tr, index):
         torch.manual_seed(1)
-        tr._critic_step(index=index)
+        tr.family.critic_step(index=index)
         # the gradients, not the weights: Adam's first update is nearly the gradient's sign
-        return [p.grad.clone() for p in tr.discriminator.parameters()]
+        return [p.grad.clone() for p in tr.family.discriminator.parameters()]
 
     def same(a, b):
         return all(torch.allclose(x, y, rtol=1e-5, atol=1e-7) for x, y in zip(a, b))
@@ -395,9 +391,7 @@ def test_lazy_penalty_is_the_full_penalty_at_k_times_the_weight_on_one_step_in_k
     torch.manual_seed(2)
     tr2 = trainer(gp_every=3, gp_lambda=10.0)
     critic_after(tr2, 0)
-    assert float(tr2._last_penalty) > 0
+    assert float(tr2.family.last_penalty) > 0
     torch.manual_seed(1)
-    reported, d_real, d_fake = tr2._critic_step(index=1)
-    assert float(reported) == pytest.approx(float(d_fake - d_real) + float(tr2._last_penalty), rel=1e-5)
-    with pytest.raises(ValueError, match="gp_every"):
-        TrainConfig(gp_every=0)
+    reported, d_real, d_fake = tr2.family.critic_step(index=1)
+    assert float(reported) == pytest.approx(float(d_fake - d_real) + float(tr2.family.last_penalty), rel=1e-5)

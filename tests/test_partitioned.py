@@ -8,9 +8,12 @@ import pandas as pd
 import pytest
 
 from conftest import SMALL
-from ganforge import Synthesizer, partitioned
+from ganforge import Synthesizer
+from ganforge.scale import partitioned
 from ganforge.cli import main
 from ganforge.errors import DataError
+
+pytestmark = pytest.mark.slow  # trains models: minutes (CI runs every test)
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +29,8 @@ def _parts(folder):
 
 
 def test_parts_independent_of_workers_and_complete(model_file, tmp_path, mixture):
-    one = partitioned.sample_to_folder(model_file, 2500, tmp_path / "one", seed=5, part_rows=1000, chunk_size=300)
-    two = partitioned.sample_to_folder(model_file, 2500, tmp_path / "two", seed=5, part_rows=1000, chunk_size=300,
+    one = partitioned.sample_to_folder(model_file, 2500, tmp_path / "one", load=Synthesizer.load, seed=5, part_rows=1000, chunk_size=300)
+    two = partitioned.sample_to_folder(model_file, 2500, tmp_path / "two", load=Synthesizer.load, seed=5, part_rows=1000, chunk_size=300,
                                        workers=2)
     assert one["complete"] and two["complete"] and one["parts"] == 3
     assert _parts(tmp_path / "one") == ["_ganforge.json", "part-00000.parquet", "part-00001.parquet",
@@ -52,15 +55,15 @@ def test_parts_independent_of_workers_and_complete(model_file, tmp_path, mixture
 
 def test_stopped_run_leaves_whole_parts_and_resume_finishes_it(model_file, tmp_path, monkeypatch):
     clean = tmp_path / "clean"
-    partitioned.sample_to_folder(model_file, 2500, clean, seed=9, part_rows=1000, chunk_size=100)
-    real_make = partitioned._make_part
+    partitioned.sample_to_folder(model_file, 2500, clean, load=Synthesizer.load, seed=9, part_rows=1000, chunk_size=100)
+    real_make = partitioned.make_part
     calls = []
 
     def failing(folder, index, rows, seed, condition, chunk_size):
         calls.append(index)
         if index == 1:
             # fail in the middle of writing part 1: after its first chunk has gone to the temporary file
-            syn = partitioned._WORKER["syn"]
+            syn = partitioned.WORKER["syn"]
 
             def chunks():
                 yield from syn.iter_sample(300, seed=1, chunk_size=100)
@@ -70,21 +73,21 @@ def test_stopped_run_leaves_whole_parts_and_resume_finishes_it(model_file, tmp_p
             io.write_table(chunks(), f"{folder}/part-00001.parquet")
         return real_make(folder, index, rows, seed, condition, chunk_size)
 
-    monkeypatch.setattr(partitioned, "_make_part", failing)
+    monkeypatch.setattr(partitioned, "make_part", failing)
     stopped = tmp_path / "stopped"
     with pytest.raises(KeyboardInterrupt):
-        partitioned.sample_to_folder(model_file, 2500, stopped, seed=9, part_rows=1000, chunk_size=100)
+        partitioned.sample_to_folder(model_file, 2500, stopped, load=Synthesizer.load, seed=9, part_rows=1000, chunk_size=100)
     # part 0 whole, nothing of part 1 (not even a hidden temporary file), the manifest says incomplete
     assert _parts(stopped) == ["_ganforge.json", "part-00000.parquet"]
     assert json.loads((stopped / "_ganforge.json").read_text())["complete"] is False
-    monkeypatch.setattr(partitioned, "_make_part", real_make)
+    monkeypatch.setattr(partitioned, "make_part", real_make)
 
-    with pytest.raises(DataError, match="--resume"):
-        partitioned.sample_to_folder(model_file, 2500, stopped, seed=9, part_rows=1000, chunk_size=100)
+    with pytest.raises(DataError, match="pass resume"):
+        partitioned.sample_to_folder(model_file, 2500, stopped, load=Synthesizer.load, seed=9, part_rows=1000, chunk_size=100)
     with pytest.raises(DataError, match="seed"):
-        partitioned.sample_to_folder(model_file, 2500, stopped, seed=10, part_rows=1000, chunk_size=100,
+        partitioned.sample_to_folder(model_file, 2500, stopped, load=Synthesizer.load, seed=10, part_rows=1000, chunk_size=100,
                                      resume=True)
-    man = partitioned.sample_to_folder(model_file, 2500, stopped, seed=9, part_rows=1000, chunk_size=100,
+    man = partitioned.sample_to_folder(model_file, 2500, stopped, load=Synthesizer.load, seed=9, part_rows=1000, chunk_size=100,
                                        resume=True)
     assert man["complete"]
     for i in range(3):

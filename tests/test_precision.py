@@ -5,13 +5,12 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from conftest import SMALL, four_gaussians
-from test_models import fidelity_ok
-from ganforge import Synthesizer, kernels
+from conftest import SMALL, adversarial_trainer, fidelity_ok, four_gaussians
+from ganforge import Synthesizer
 from ganforge.encoding.base import Span
 from ganforge.errors import ConfigError
 from ganforge.models.networks import Discriminator, Generator
-from ganforge.training import TrainConfig, Trainer
+from ganforge.training import kernels
 
 
 def test_auto_is_bfloat16_only_on_a_cpu_that_multiplies_bfloat16_in_hardware(monkeypatch):
@@ -48,8 +47,8 @@ def _trainer(precision: str, private=None):
     gen = Generator(8, 0, [{"width": 16, "activation": "relu", "batchnorm": True, "residual": True}],
                     [Span(2, "tanh"), Span(3, "gumbel")])
     disc = Discriminator(5, 0, [{"width": 16, "activation": "leaky_relu", "dropout": 0.25}], pac=2)
-    cfg = TrainConfig(batch_size=40, n_critic=2, precision=precision, log_every=1)
-    return Trainer(gen, disc, Source(), cfg, private=private)
+    return adversarial_trainer(gen, disc, Source(), log_every=1, batch_size=40, n_critic=2, precision=precision,
+                               private=private)
 
 
 @pytest.mark.parametrize("precision,dtype", [("float32", torch.float32), ("bfloat16", torch.bfloat16)])
@@ -58,11 +57,11 @@ def test_the_step_multiplies_in_the_chosen_precision_and_keeps_float32_state(pre
     seen = []
     heads, scores = [], []
     hooks = [m.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
-             for net in (tr.generator, tr.discriminator) for m in net.modules() if isinstance(m, torch.nn.Linear)]
-    hooks.append(tr.generator.head.register_forward_hook(lambda m, i, o: heads.append(o.dtype)))
-    hooks.append(tr.discriminator.register_forward_hook(lambda m, i, o: scores.append(o.dtype)))
-    noise, draw = [], tr.generator.head.gumbel_noise
-    tr.generator.head.gumbel_noise = lambda n, device, dtype, generator=None: noise.append(dtype) or draw(
+             for net in (tr.family.generator, tr.family.discriminator) for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    hooks.append(tr.family.generator.head.register_forward_hook(lambda m, i, o: heads.append(o.dtype)))
+    hooks.append(tr.family.discriminator.register_forward_hook(lambda m, i, o: scores.append(o.dtype)))
+    noise, draw = [], tr.family.generator.head.gumbel_noise
+    tr.family.generator.head.gumbel_noise = lambda n, device, dtype, generator=None: noise.append(dtype) or draw(
         n, device, dtype, generator)
     products, probed, probing, cpu_matmul, error = [], [], [], kernels.cpu_matmul, kernels._error
 
@@ -89,14 +88,14 @@ def test_the_step_multiplies_in_the_chosen_precision_and_keeps_float32_state(pre
     # the generator's output head (its Gumbel noise: bfloat16 uniforms would cut its tail off at
     # about 5.5) and the critic's scores stay float32
     assert set(noise) == set(heads) == set(scores) == {torch.float32}
-    for net in (tr.generator, tr.discriminator):
+    for net in (tr.family.generator, tr.family.discriminator):
         assert all(p.dtype == torch.float32 for p in net.parameters())
-    for opt in (tr.opt_g, tr.opt_d):
+    for opt in (tr.family.opt_g, tr.family.opt_d):
         assert all(v.dtype == torch.float32 for st in opt.state.values() for k, v in st.items() if k != "step")
     assert len(tr.history) == 3 and all(isinstance(r["d_loss"], float) for r in tr.history)
     # outside the step (sampling, quality monitoring) the networks compute in float32
     with torch.no_grad():
-        assert tr.generator.eval()(torch.randn(4, 8)).dtype == torch.float32
+        assert tr.family.generator.eval()(torch.randn(4, 8)).dtype == torch.float32
 
 
 def test_every_bfloat16_forward_uses_the_weights_of_that_moment():
@@ -112,10 +111,10 @@ def test_every_bfloat16_forward_uses_the_weights_of_that_moment():
             ref = torch.nn.functional.linear(inputs[0].detach().to(bf), m.weight.detach().to(bf), m.bias.detach().to(bf))
         worst.append(float((out.detach().float() - ref.float()).abs().max() / ref.float().abs().max()))
 
-    hooks = [m.register_forward_hook(check) for net in (tr.generator, tr.discriminator)
+    hooks = [m.register_forward_hook(check) for net in (tr.family.generator, tr.family.discriminator)
              for m in net.modules() if isinstance(m, torch.nn.Linear)]
-    tr.config.lr_d = tr.config.lr_g = 0.05  # large updates, so that stale weights would show
-    for opt in (tr.opt_g, tr.opt_d):
+    # large updates, so that stale weights would show
+    for opt in (tr.family.opt_g, tr.family.opt_d):
         for g in opt.param_groups:
             g["lr"] = 0.05
     tr.fit(4)
@@ -130,6 +129,7 @@ def test_a_private_critic_refuses_bfloat16():
         _trainer("bfloat16", private=object())
 
 
+@pytest.mark.slow
 def test_bfloat16_training_learns_the_four_gaussians():
     """The same budget as tests/test_models.py's wcgan, in bfloat16: marginals, centres and the
     colour of each centre (fidelity_ok fails an untrained generator and one that ignores the colour)."""
@@ -143,7 +143,7 @@ def test_bfloat16_training_learns_the_four_gaussians():
 
 @pytest.mark.parametrize("bad", ["float16", "half", 16, True])
 def test_precision_must_be_one_of_the_three(bad):
-    with pytest.raises(ConfigError, match="precision must be auto, float32 or bfloat16"):
+    with pytest.raises(ConfigError, match="precision must be one of auto, float32, bfloat16"):
         Synthesizer("wcgan", precision=bad)
 
 

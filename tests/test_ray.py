@@ -7,13 +7,12 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import four_gaussians
-from ganforge import Synthesizer, partitioned
-from test_distributed import SMALL_SET, _env
-from test_models import fidelity_ok
+from conftest import four_gaussians, fidelity_ok, SMALL_SET, subprocess_env
+from ganforge import Synthesizer
+from ganforge.scale import partitioned
 
 pytest.importorskip("ray")
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.slow]
 
 
 def test_ray_train_and_ray_data_sampling(tmp_path):
@@ -21,7 +20,7 @@ def test_ray_train_and_ray_data_sampling(tmp_path):
     real = four_gaussians(4000)
     real.to_csv(data, index=False)
     out = tmp_path / "ray.gfm"
-    env = _env(1)
+    env = subprocess_env(1)
     env["RAY_TRAIN_ENABLE_PRINT_PATCH"] = "0"
     r = subprocess.run([sys.executable, "-m", "ganforge", "fit", str(data), "--target", "color", "--batch-size", "200",
                         "--seed", "0", "-q", "--steps", "800", *SMALL_SET, "-o", str(out), "--engine", "ray",
@@ -33,7 +32,7 @@ def test_ray_train_and_ray_data_sampling(tmp_path):
     ok, figures = fidelity_ok(real, syn.sample(4000, seed=1))
     assert ok, figures
 
-    local = partitioned.sample_to_folder(out, 2500, tmp_path / "local", seed=4, part_rows=1000)
+    local = partitioned.sample_to_folder(out, 2500, tmp_path / "local", load=Synthesizer.load, seed=4, part_rows=1000)
     r = subprocess.run([sys.executable, "-m", "ganforge", "sample", str(out), "-n", "2500", "-o",
                         str(tmp_path / "viaray"), "--seed", "4", "--part-rows", "1000", "--engine", "ray",
                         "--workers", "2"], env=env, capture_output=True, text=True, timeout=500, cwd=tmp_path)

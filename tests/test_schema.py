@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from ganforge.errors import DataError
-from ganforge.schema import CATEGORICAL, INTEGER, NUMERIC, ORDINAL, Schema, infer_schema, parse_ordinal_option
+from ganforge.cli.options import parse_ordinal_option
+from ganforge.schema import CATEGORICAL, INTEGER, NUMERIC, ORDINAL, Schema, infer_schema
 
 
 def table():
@@ -70,9 +71,9 @@ def test_bad_columns_name_the_column(df, match):
 
 
 def test_unknown_target_and_override_columns():
-    with pytest.raises(DataError, match="--target 'nope'"):
+    with pytest.raises(DataError, match="target 'nope'"):
         infer_schema(table(), target="nope")
-    with pytest.raises(DataError, match="--categorical: column"):
+    with pytest.raises(DataError, match="categorical: column"):
         infer_schema(table(), categorical=["nope"])
-    with pytest.raises(DataError, match="--ordinal size"):
+    with pytest.raises(DataError, match="ordinal size"):
         infer_schema(table(), ordinal={"size": ["small", "large"]})

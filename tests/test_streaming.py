@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import SMALL, four_gaussians
-from ganforge import Synthesizer, streaming
+from conftest import SMALL, four_gaussians, fidelity_ok
+from ganforge import Synthesizer
+from ganforge.scale import streaming
 from ganforge.cli import main
 from ganforge.errors import ConfigError, DataError
-from test_models import fidelity_ok
 
 
 def _write_parts(df, folder, parts):
@@ -59,7 +59,7 @@ def test_blocks_cover_each_row_once_per_epoch_across_2_ranks_x_2_workers(tmp_pat
         for rank in (0, 1):
             ds = streaming.EncodedBlocks(cache, block_rows=257, rank=rank, world=2, seed=3, epochs=epochs)
             loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2,
-                                                 collate_fn=streaming._collate_none)
+                                                 collate_fn=streaming.collate_none)
             for xb, _, ids in loader:
                 assert torch.equal(xb, torch.from_numpy(x[ids.numpy()]))  # rows are what the ids say
                 seen.append(ids.numpy())
@@ -71,6 +71,7 @@ def test_blocks_cover_each_row_once_per_epoch_across_2_ranks_x_2_workers(tmp_pat
     assert firsts[0] != firsts[1]
 
 
+@pytest.mark.slow
 def test_training_from_parquet_parts_learns_and_leaves_no_cache(tmp_path, mixture):
     folder = _write_parts(mixture, tmp_path / "parts", 3)
     cache = tmp_path / "cache"
@@ -113,7 +114,7 @@ def test_cli_folder_max_rows_and_errors(tmp_path, capsys):
     df.iloc[:10].rename(columns={"x": "z"}).to_parquet(other / "b.parquet")
     assert main(["fit", str(other), "--steps", "5", "-o", str(out), "-q"]) == 2
     assert "same columns" in capsys.readouterr().err
-    with pytest.raises(ConfigError, match="--max-rows"):
+    with pytest.raises(ConfigError, match="add max_rows"):
         Synthesizer("wcgan", steps=5, condition_balance=0.5, stream_sample_rows=100).fit_files(folder, target="color")
     with pytest.raises(DataError, match="not found"):
         Synthesizer("wgan", steps=5).fit_files(tmp_path / "nothing")

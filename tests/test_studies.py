@@ -10,10 +10,12 @@ import pytest
 
 from ganforge.cli import main
 from ganforge.errors import ConfigError
-from ganforge.studies import run_study
-from ganforge.studies._common import StudyOutput
+from ganforge.experiments.studies import run_study
+from ganforge.experiments.studies.common import StudyOutput
 
 from conftest import SHARED, require_shared
+
+pytestmark = pytest.mark.slow  # trains models: minutes (CI runs every test)
 
 
 def _results(out):
@@ -111,7 +113,7 @@ def test_adult_tables_and_figures(adult):
 
 
 def test_study_failure_leaves_no_folder(tmp_path, monkeypatch):
-    from ganforge.studies import paper
+    from ganforge.experiments.studies import paper
 
     require_shared("pima_diabetes", "diabetes.csv")
 

@@ -3,10 +3,10 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import SMALL, four_gaussians
+from conftest import SMALL, adversarial_trainer, four_gaussians
 from ganforge import Synthesizer
 from ganforge.errors import ConfigError, DataError, ModelFileError, TrainingError
-from ganforge.training import Callback, TrainConfig, Trainer
+from ganforge.training import Callback
 
 
 def small_table(n=300, seed=0):
@@ -41,6 +41,7 @@ def test_same_seed_same_model():
     pd.testing.assert_frame_equal(a, b)
 
 
+@pytest.mark.slow
 def test_types_bounds_categories_and_missing_values_are_kept():
     df = small_table(2000)
     # wgan with its five critic steps: the plain GAN's missing share wanders by up to 0.17 between
@@ -79,7 +80,7 @@ def test_nan_loss_stops_training_with_a_clear_error():
 
     g = Generator(4, 0, [{"width": 8, "activation": "relu"}], [Span(3, "tanh")])
     d = Discriminator(3, 0, [{"width": 8, "activation": "relu"}])
-    tr = Trainer(g, d, NanSource(), TrainConfig(loss="bce", batch_size=8, log_every=5))
+    tr = adversarial_trainer(g, d, NanSource(), loss="bce", batch_size=8, log_every=5)
     with pytest.raises(TrainingError, match="diverged at step 1"):
         tr.fit(10)
 
@@ -122,7 +123,7 @@ def test_resume_with_an_average_from_a_checkpoint_without_one_says_what_to_do(tm
     df = four_gaussians(500)
     ckpt = tmp_path / "last.ckpt"
     Synthesizer("gan", steps=10, ema_decay=0.0, **SMALL).fit(df, checkpoint=ckpt, checkpoint_every=5)
-    with pytest.raises(TrainingError, match="no averaged generator.*--ema-decay 0"):
+    with pytest.raises(TrainingError, match="no averaged generator.*resume it with ema_decay=0"):
         Synthesizer("gan", steps=20, ema_decay=0.9, **SMALL).fit(df, checkpoint=ckpt, resume=True)
     # as told: the same run goes on
     assert Synthesizer("gan", steps=20, ema_decay=0.0, **SMALL).fit(df, checkpoint=ckpt, resume=True).trainer_.step == 20
@@ -204,10 +205,9 @@ def test_fidelity_monitor_scores_column_shapes_and_pair_trends():
         assert h["score"] == pytest.approx((h["column_shapes"] + h["pair_trends"]) / 2, abs=1e-6)
     assert q["best_score"] == pytest.approx(max(h["score"] for h in q["history"]), abs=1e-4)
     # the kept generator's figures, measured again with the evaluation suite's fidelity
-    mon = syn.monitor_
-    g = torch.Generator().manual_seed(mon.seed)
-    fake = syn._generate(syn._labels_for(mon.rows, None, g), mon.rows, g)
-    f = fidelity(mon.real, fake, syn.schema_)
+    # the monitor's rows are sample(quality_rows, seed=seed + 1) of the kept generator
+    fake = syn.sample(syn.config.monitor.quality_rows, seed=syn.config.runtime.seed + 1)
+    f = fidelity(syn.monitor_.scorer.real, fake, syn.schema_)
     assert (f.column_shapes + f.pair_trends) / 2 == pytest.approx(q["best_score"], abs=1e-4)
     with pytest.raises(ConfigError, match="monitor must be one of column_shapes, fidelity"):
         Synthesizer("gan", steps=10, monitor="auc")
@@ -215,7 +215,7 @@ def test_fidelity_monitor_scores_column_shapes_and_pair_trends():
 
 def test_time_limit_stops_at_the_first_step_boundary_after_it(monkeypatch):
     """A fake clock that moves one second per step: a 10-second limit stops the loop at step 10."""
-    import ganforge.training as training
+    import ganforge.training.trainer as training
 
     clock = {"t": 0.0}
 
@@ -225,20 +225,20 @@ def test_time_limit_stops_at_the_first_step_boundary_after_it(monkeypatch):
 
     monkeypatch.setattr(training, "time", type("T", (), {"perf_counter": staticmethod(lambda: clock["t"])}))
     syn = Synthesizer("wgan", steps=1, seed=0, **SMALL).fit(four_gaussians(400))  # networks to train
-    tr = Trainer(syn.generator_, syn.discriminator_, _source(syn, four_gaussians(400)),
-                 TrainConfig(steps=1000, batch_size=200), callbacks=[Tick()])
+    tr = adversarial_trainer(syn.generator_, syn.discriminator_, _source(syn, four_gaussians(400)), batch_size=200,
+                             callbacks=[Tick()])
     tr.fit(1000, deadline=10.0)
     assert tr.step == 10 and tr.stop_reason == "time_limit"
-    tr2 = Trainer(syn.generator_, syn.discriminator_, _source(syn, four_gaussians(400)),
-                  TrainConfig(steps=5, batch_size=200), callbacks=[Tick()])
+    tr2 = adversarial_trainer(syn.generator_, syn.discriminator_, _source(syn, four_gaussians(400)), batch_size=200,
+                              callbacks=[Tick()])
     tr2.fit(5, deadline=clock["t"] + 100)  # the step budget comes first
     assert tr2.step == 5 and tr2.stop_reason is None
 
 
 def _source(syn, df):
-    from ganforge.synthesizer import _TensorSource
+    from ganforge.training.sources import TensorSource
 
-    return _TensorSource(torch.as_tensor(syn.encoder_.transform(df)), None, 0, 0.0)
+    return TensorSource(torch.as_tensor(syn.encoder_.transform(df)), None, 0)
 
 
 def test_time_limit_already_passed_trains_one_step_and_keeps_the_reason(tmp_path):
@@ -270,6 +270,7 @@ def test_monitoring_does_not_change_the_training_run():
     pd.testing.assert_frame_equal(plain.history_, watched.history_)
 
 
+@pytest.mark.slow
 def test_averaged_generator_is_monitored_kept_and_learns():
     """With ema_decay the quality monitor scores the averaged generator (not the live one), the model
     keeps it, and it has learned the four clusters."""
@@ -281,12 +282,15 @@ def test_averaged_generator_is_monitored_kept_and_learns():
     class Probe(Callback):  # runs just before the monitor, on the same weights
         def on_step_end(self, trainer, step):
             if step % 100 == 0:
-                mon = syn.monitor_
-                g = torch.Generator().manual_seed(mon.seed)
-                def shapes(net):
-                    fake = syn._generate(syn._labels_for(mon.rows, None, g.manual_seed(mon.seed)), mon.rows, g, net=net)
-                    return float(np.mean([c.score for c in column_fidelity(mon.real, fake, syn.schema_)]))
-                seen.append((shapes(trainer.ema), shapes(trainer.generator)))
+                real, rows, seed = syn.monitor_.scorer.real, syn.config.monitor.quality_rows, syn.config.runtime.seed + 1
+
+                def shapes(fake):
+                    return float(np.mean([c.score for c in column_fidelity(real, fake, syn.schema_)]))
+
+                # sampling during training reads the averaged generator; the live one, asked for by name
+                live = trainer.family.generate(rows, None, torch.Generator().manual_seed(seed),
+                                               network=trainer.family.generator)
+                seen.append((shapes(syn.sample(rows, seed=seed)), shapes(syn.encoder_.inverse_transform(live))))
 
     syn = Synthesizer("wgan", steps=600, eval_every=100, ema_decay=0.99, monitor="column_shapes", seed=0, **SMALL)
     syn.fit(df, callbacks=[Probe()])

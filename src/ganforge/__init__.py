@@ -5,7 +5,7 @@
 >>> syn.sample(1000, condition={"income": ">50K"}, seed=0)
 """
 
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = ["Synthesizer", "ImageSynthesizer", "evaluate", "Schema", "infer_schema", "GanforgeError", "__version__"]
 

@@ -1,6 +1,6 @@
 import sys
 
-from . import distributed
+from .scale import distributed
 from .cli import main
 
 code = main()

@@ -6,8 +6,28 @@ at fault and says what to do about it.
 """
 
 
+import re
+from typing import Callable
+
+#: a parameter named in a message: `dp_epsilon` (shown as dp_epsilon from Python, --dp-epsilon on the
+#: command line)
+_PARAM = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+
+
 class GanforgeError(ValueError):
-    """Base class for every error ganforge raises on purpose."""
+    """Base class for every error ganforge raises on purpose.
+
+    A message names the parameters it is about in backquotes (`` `dp_epsilon` ``): ``str(error)``
+    shows the plain name, as a Python user passes it; the command line shows its flag
+    (``render``)."""
+
+    def __str__(self) -> str:
+        return self.render(lambda name: name)
+
+    def render(self, name_of: Callable[[str], str]) -> str:
+        """The message with each parameter named by ``name_of(parameter)``."""
+        text = str(self.args[0]) if self.args else ""
+        return _PARAM.sub(lambda m: name_of(m.group(1)), text)
 
 
 class DataError(GanforgeError):

@@ -22,7 +22,7 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".data")
 DEFAULT_NA_VALUES = ["?"]
 
 
-def _sniff_sep(path: Path) -> str:
+def sniff_sep(path: Path) -> str:
     with open(path, "r", encoding="utf-8", errors="replace", newline="") as f:
         sample = f.read(65536)
     try:
@@ -31,7 +31,7 @@ def _sniff_sep(path: Path) -> str:
         return ","
 
 
-def _check_header(p: Path, sep: str) -> None:
+def check_header(p: Path, sep: str) -> None:
     """pandas renames a repeated header name (a, a.1) silently; a user should rename it knowingly."""
     import csv
 
@@ -65,7 +65,7 @@ def read_table(path: str | Path, sep: str | None = None, na_values: list[str] | 
         except Exception as exc:  # pyarrow raises many types; the user needs the file name and the gist
             raise DataError(f"cannot read {p} as Parquet: {str(exc).splitlines()[0]}") from None
     else:
-        sep = sep or _sniff_sep(p)
+        sep = sep or sniff_sep(p)
         na = DEFAULT_NA_VALUES if na_values is None else na_values
         try:
             df = pd.read_csv(p, sep=sep, skipinitialspace=True, na_values=na, header=0 if header else None,
@@ -74,16 +74,16 @@ def read_table(path: str | Path, sep: str | None = None, na_values: list[str] | 
             raise DataError(f"{p} has no data: the file holds no columns") from None
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             raise DataError(f"cannot parse {p} as CSV (separator {sep!r}): {str(exc).splitlines()[0]}; "
-                            f"pass --sep if the file uses another separator") from None
+                            f"pass `sep` if the file uses another separator") from None
         if not header:
             df.columns = [f"col{i}" for i in range(df.shape[1])]
         else:
-            _check_header(p, sep)
+            check_header(p, sep)
     if len(df) == 0:
         raise DataError(f"{p} has a header but no rows: give at least a few rows of data")
     if df.shape[1] == 1:
         raise DataError(f"{p} has a single column ({df.columns[0]!r}): ganforge learns tables of several "
-                        f"columns; if the file uses another separator, pass --sep")
+                        f"columns; if the file uses another separator, pass `sep`")
     unnamed = [c for c in df.columns if str(c).startswith("Unnamed: ")]
     if unnamed and df.columns[0] in unnamed and pd.api.types.is_integer_dtype(df[df.columns[0]]):
         # the row counter DataFrame.to_csv writes by default is an index, not data

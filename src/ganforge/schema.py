@@ -93,7 +93,8 @@ class Schema:
         try:
             cols = [ColumnSpec(**c) for c in data["columns"]]
         except (KeyError, TypeError) as exc:
-            raise DataError(f"schema is malformed ({exc}); regenerate it with `ganforge schema`") from None
+            raise DataError(f"schema is malformed ({exc}); write it again with `save_schema` (a fit with its own schema "
+                            f"inferred), then edit it") from None
         for c in cols:
             if c.kind not in KINDS:
                 raise DataError(f"column {c.name!r}: unknown kind {c.kind!r}; use one of {', '.join(KINDS)}")
@@ -146,7 +147,7 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _sorted_categories(values: Iterable[Any]) -> list[Any]:
+def sorted_categories(values: Iterable[Any]) -> list[Any]:
     vals = [_plain(v) for v in values]
     try:
         return sorted(vals)
@@ -191,19 +192,19 @@ def infer_schema(
         dup = df.columns[df.columns.duplicated()].tolist()
         raise DataError(f"duplicate column names {dup}: rename them so that each column is unique")
     names = [str(c) for c in df.columns]
-    for opt, cols in (("--categorical", categorical), ("--ordinal", ordinal), ("--numeric", numeric),
-                      ("--drop", drop)):
+    for opt, cols in (("`categorical`", categorical), ("`ordinal`", ordinal), ("`numeric`", numeric),
+                      ("`drop`", drop)):
         unknown = [c for c in cols if c not in names]
         if unknown:
             raise DataError(f"{opt}: column(s) {', '.join(map(repr, unknown))} not in the table; "
                             f"columns are: {', '.join(names)}")
     if target is not None and target not in names:
-        raise DataError(f"--target {target!r} is not a column of the table; columns are: {', '.join(names)}")
+        raise DataError(f"`target` {target!r} is not a column of the table; columns are: {', '.join(names)}")
     if target is not None and target in drop:
-        raise DataError(f"--target {target!r} is also in --drop: keep the target column")
+        raise DataError(f"`target` {target!r} is also in `drop`: keep the target column")
     kept = [c for c in df.columns if str(c) not in drop]
     if not kept:
-        raise DataError("no columns left to learn after --drop")
+        raise DataError("no columns left to learn after `drop`")
     if len(df) == 0:
         raise DataError("the table has no rows (header only?): give at least a few rows of data")
 
@@ -213,7 +214,7 @@ def infer_schema(
         s = df[col]
         missing_rate = float(s.isna().mean())
         if missing_rate == 1.0:
-            raise DataError(f"column {name!r} has no values (all missing): drop it with --drop {shown(name)}")
+            raise DataError(f"column {name!r} has no values (all missing): drop it with `drop` {shown(name)}")
         if name in ordinal:
             order = [_plain(v) for v in ordinal[name]]
             present = [_plain(v) for v in s.dropna().unique()]
@@ -223,7 +224,7 @@ def infer_schema(
                 order = [by_text.get(str(v), v) for v in order]
             missing = sorted({str(v) for v in present if v not in order})
             if missing:
-                raise DataError(f"--ordinal {shown(name)}: values {missing} occur in the data but not in the "
+                raise DataError(f"`ordinal` {shown(name)}: values {missing} occur in the data but not in the "
                                 f"given order {[str(v) for v in order]}; list every value")
             specs.append(ColumnSpec(name, ORDINAL, str(s.dtype), missing_rate, categories=order))
             continue
@@ -234,7 +235,7 @@ def infer_schema(
             if kind == CATEGORICAL and not pd.api.types.is_numeric_dtype(s):
                 n_num, n_text = _looks_numeric_text(s)
                 if n_text:
-                    raise DataError(f"--numeric {shown(name)}: {n_text} value(s) are not numbers; clean them or "
+                    raise DataError(f"`numeric` {shown(name)}: {n_text} value(s) are not numbers; clean them or "
                                     f"treat the column as categorical")
             kind = INTEGER if _integer_valued(pd.to_numeric(s, errors="coerce")) else NUMERIC
         specs.append(_make_spec(name, s, kind, missing_rate))
@@ -253,12 +254,12 @@ def _guess_kind(name: str, s: pd.Series, threshold: int) -> str:
         return CATEGORICAL
     if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
         raise DataError(f"column {name!r} holds dates/times, which are not supported yet: "
-                        f"convert it to a number (e.g. days since a date) or drop it with --drop {shown(name)}")
+                        f"convert it to a number (e.g. days since a date) or drop it with `drop` {shown(name)}")
     if pd.api.types.is_numeric_dtype(s):
         vals = s.to_numpy(dtype=float, na_value=np.nan)
         if np.isinf(vals).any():
             raise DataError(f"column {name!r} contains infinite values: replace them (e.g. with NaN) "
-                            f"or drop the column with --drop {shown(name)}")
+                            f"or drop the column with `drop` {shown(name)}")
         n_unique = s.nunique(dropna=True)
         if n_unique <= threshold:
             return CATEGORICAL
@@ -268,37 +269,16 @@ def _guess_kind(name: str, s: pd.Series, threshold: int) -> str:
     if n_num and n_text and n_num >= n_text and s.nunique(dropna=True) > threshold:
         bad = s.dropna()[pd.to_numeric(s.dropna(), errors="coerce").isna()].astype(str).unique()[:3]
         raise DataError(f"column {name!r} mixes numbers and text (e.g. {list(bad)}): clean those values, "
-                        f"mark them missing, or declare it with --categorical {shown(name)}")
+                        f"mark them missing, or declare it with `categorical` {shown(name)}")
     return CATEGORICAL
 
 
 def _make_spec(name: str, s: pd.Series, kind: str, missing_rate: float) -> ColumnSpec:
     if kind == CATEGORICAL:
-        cats = _sorted_categories(s.dropna().unique())
+        cats = sorted_categories(s.dropna().unique())
         return ColumnSpec(name, kind, str(s.dtype), missing_rate, categories=cats)
     vals = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     finite = vals[np.isfinite(vals)]
     if len(finite) == 0:
-        raise DataError(f"column {name!r} has no finite numeric values: drop it with --drop {shown(name)}")
+        raise DataError(f"column {name!r} has no finite numeric values: drop it with `drop` {shown(name)}")
     return ColumnSpec(name, kind, str(s.dtype), missing_rate, min=float(finite.min()), max=float(finite.max()))
-
-
-def parse_ordinal_option(text: str) -> dict[str, list[str]]:
-    """Parse the CLI form ``col=low,mid,high`` (several separated by ';')."""
-    out: dict[str, list[str]] = {}
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        if "=" not in part:
-            raise DataError(f"--ordinal {part!r}: expected COLUMN=v1,v2,... (e.g. \"size=small,medium,large\")")
-        col, values = part.split("=", 1)
-        order = [v.strip() for v in values.split(",") if v.strip()]
-        if len(order) < 2:
-            raise DataError(f"--ordinal {col.strip()}: give at least two values in order")
-        out[col.strip()] = order
-    return out
-
-
-def split_list_option(text: str | None) -> list[str]:
-    """Parse ``a,b,c`` into a list, ignoring blanks."""
-    if not text:
-        return []
-    return [t.strip() for t in text.split(",") if t.strip()]

@@ -119,3 +119,18 @@ class GaussianIntervalEncoder(ColumnEncoder):
         starts, order = starts[nonempty], order[nonempty]
         idx = np.searchsorted(starts, v, side="right") - 1
         return order[idx.clip(0, len(order) - 1)]
+
+
+def _ordinal(config, k: int, seed: int) -> OrdinalCodeEncoder:
+    low = 0.0 if config.numeric_encoding == "minmax01" or config.categorical_activation == "sigmoid" else -1.0
+    return OrdinalCodeEncoder(k, low=low, high=1.0)
+
+
+#: encodings of categorical and ordinal columns by name (``categorical_encoding``,
+#: ``ordinal_encoding``): the encoder of a column of ``k`` codes. Adding one: its class above and a line
+#: here, and its name in ``ganforge.config.CATEGORICAL_METHODS``
+CHOICE_ENCODINGS = {
+    "onehot": lambda config, k, seed: OneHotEncoder(k, config.categorical_activation, config.gumbel_tau),
+    "gaussian_interval": lambda config, k, seed: GaussianIntervalEncoder(k, seed=seed),
+    "ordinal": _ordinal,
+}

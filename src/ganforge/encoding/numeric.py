@@ -196,3 +196,20 @@ class ModeSpecificEncoder(ColumnEncoder):
         block = np.asarray(block)
         modes = block[:, 1:].argmax(axis=1)
         return block[:, 0].astype(float) * 4 * self.stds_[modes] + self.means_[modes]
+
+
+def _mode_specific(config, seed: int) -> ModeSpecificEncoder:
+    act = config.categorical_activation
+    return ModeSpecificEncoder(max_modes=config.max_modes, sample_size=config.bgm_sample_size, seed=seed,
+                               tau=config.gumbel_tau, mode_activation="gumbel" if act == "tanh" else act)
+
+
+#: numeric encodings by name (``numeric_encoding``): the encoder of a column, from the encoding
+#: section of the configuration and the seed. Adding one: its class above and a line here, and its
+#: name in ``ganforge.config.NUMERIC_METHODS``
+NUMERIC_ENCODINGS = {
+    "mode_specific": _mode_specific,
+    "minmax": lambda config, seed: MinMaxEncoder(-1.0, 1.0),
+    "minmax01": lambda config, seed: MinMaxEncoder(0.0, 1.0),
+    "standard": lambda config, seed: StandardEncoder(),
+}

@@ -1,63 +1,43 @@
 """The TableEncoder: a DataFrame to one float matrix and back, with the layout of its spans.
 
-Each column of the schema gets one encoder chosen by its kind and the encoding options of the
-preset. Missing values are learned, not dropped: a numeric column with missing values gets a
-two-way indicator span (present / missing) beside its value block, whose value is filled with
+Each feature column of the schema gets one encoder chosen by its kind and the encoding section of
+the configuration. Missing values are learned, not dropped: a numeric column with missing values
+gets a two-way indicator span (present / missing) beside its value block, whose value is filled with
 the median; a categorical or ordinal column gets a category of its own for "missing".
+
+A conditional model's condition (a label column, or KMeans clusters of the encoded rows) is the
+encoder's too (:class:`~ganforge.encoding.condition.Condition`): the condition column gets no span
+(the networks receive it as a one-hot vector beside), ``fit_transform`` returns its codes beside the
+matrix, and ``inverse_transform`` puts its values back, so the generated table comes out whole.
 
 With ``derive_columns``, a column that the training rows show to be a function of a categorical
 column (Adult's education-num of education) gets no span: it is looked up from the source's
-decoded category, so generated rows keep the dependency exactly (see :func:`find_derived`).
+decoded category, so generated rows keep the dependency exactly (``ganforge.encoding.derived``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, shown
-from ..schema import CATEGORICAL, INTEGER, ORDINAL, ColumnSpec, Schema
+from ..config import EncodingConfig
+from ..errors import DataError
+from ..schema import ORDINAL, ColumnSpec, Schema
 from .base import ColumnEncoder, Span
-from .categorical import GaussianIntervalEncoder, OneHotEncoder, OrdinalCodeEncoder
-from .numeric import MinMaxEncoder, ModeSpecificEncoder, StandardEncoder
+from .categorical import CHOICE_ENCODINGS, OneHotEncoder
+from .codes import category_codes, numeric_values, restore_numeric, values_from_codes
+from .condition import COLUMN, KMEANS, Condition
+from .derived import DerivedColumn, find_derived
+from .numeric import NUMERIC_ENCODINGS
 
 #: the placeholder a bucketed column's rare code stands for (never a decoded value)
 RARE = "<ganforge:rare>"
-
-NUMERIC_METHODS = ("mode_specific", "minmax", "minmax01", "standard")
-CATEGORICAL_METHODS = ("onehot", "gaussian_interval", "ordinal")
-
-
-@dataclass
-class EncodingOptions:
-    numeric: str = "mode_specific"
-    categorical: str = "onehot"
-    ordinal: str = "onehot"
-    #: output of one-hot blocks: gumbel, softmax, or tanh (for generators with a tanh output layer)
-    categorical_activation: str = "gumbel"
-    gumbel_tau: float = 0.2
-    max_modes: int = 10
-    bgm_sample_size: int = 5000
-    #: a categorical column with more values keeps its max_categories - 1 most frequent ones and
-    #: one "rare" code; generated rare codes become values drawn from the rare values' frequencies
-    max_categories: int = 200
-    #: differential privacy: numeric bounds from the schema (values clipped to them), nothing
-    #: fitted on the data (no medians, no mixtures, no category counts)
-    bounds_from_schema: bool = False
-    #: columns that are a function of a categorical column in the data are looked up, not learnt
-    #: (never with bounds_from_schema: finding them reads the data)
-    derive_columns: bool = False
-    seed: int = 0
-
-    def __post_init__(self):
-        if self.numeric not in NUMERIC_METHODS:
-            raise DataError(f"numeric encoding {self.numeric!r} unknown; use one of {', '.join(NUMERIC_METHODS)}")
-        for name, value in (("categorical", self.categorical), ("ordinal", self.ordinal)):
-            if value not in CATEGORICAL_METHODS:
-                raise DataError(f"{name} encoding {value!r} unknown; use one of {', '.join(CATEGORICAL_METHODS)}")
+#: a model file's encoder options before the typed configuration, and their names now
+_OLD_OPTION_NAMES = {"numeric": "numeric_encoding", "categorical": "categorical_encoding",
+                     "ordinal": "ordinal_encoding"}
 
 
 @dataclass
@@ -89,167 +69,91 @@ class ColumnCodec:
         return sum(s.width for s in self.spans)
 
 
-@dataclass
-class DerivedColumn:
-    """A column that every training row shows to be a function of a categorical column: it has no
-    span and is looked up from the source column's decoded category."""
-
-    spec: ColumnSpec
-    source: str
-    #: this column's value for each code of the source (its categories, then missing if it has
-    #: any); None stands for a missing value
-    values: list[Any]
-
-    def decode(self, source_codes: np.ndarray) -> pd.Series:
-        if self.spec.is_numeric:
-            lookup = np.array([np.nan if v is None else float(v) for v in self.values])
-            return _restore_numeric(lookup[source_codes], self.spec)
-        return values_from_codes(source_codes, self.values, self.spec)
-
-
-#: a source column needs at least this many rows of each category, so that a dependency is not an
-#: accident of categories seen once or twice
-MIN_ROWS_PER_SOURCE_VALUE = 10
-
-
-def find_derived(df: pd.DataFrame, schema: Schema, max_categories: int,
-                 min_rows: int = MIN_ROWS_PER_SOURCE_VALUE) -> list[DerivedColumn]:
-    """The columns of ``df`` that are a function of one categorical or ordinal column.
-
-    A source has at most ``max_categories`` categories (no rare bucket) and at least ``min_rows``
-    rows of each (missing values counting as a category). The schema's target is never derived,
-    nor is a column with a single value. Of several sources the one with the fewest categories is
-    taken (the first in the schema of those with fewest); of two columns that determine each other
-    the first in the schema is kept. A derived column is never a source, and a source is never
-    derived, so every lookup is one step.
-    """
-    n = len(df)
-    # each categorical column's codes once: they serve as a source and as a candidate
-    coded = {spec.name: _category_codes(df[spec.name], spec) for spec in schema.columns if not spec.is_numeric}
-    sources: dict[str, tuple[np.ndarray, int]] = {}
-    for spec in schema.columns:
-        if spec.is_numeric or not spec.categories or len(spec.categories) > max_categories:
-            continue
-        codes = coded[spec.name]
-        k = len(spec.categories) + int(spec.has_missing)
-        if codes is None or np.bincount(codes, minlength=k).min() < min_rows:
-            continue
-        sources[spec.name] = (codes, k)
-    derived: list[DerivedColumn] = []
-    pinned: set[str] = set()
-    for spec in reversed(schema.columns):  # of two columns that determine each other the first is kept
-        if spec.name == schema.target or spec.name in pinned:
-            continue
-        values = _numeric_values(df[spec.name], spec.name) if spec.is_numeric else coded[spec.name]
-        if values is None or n == 0 or (values == values[0]).all():  # outside the schema (fit says so), or constant
-            continue
-        best = None
-        for name, (codes, k) in sources.items():
-            if name == spec.name or (best is not None and k >= sources[best][1]):
-                continue
-            if _determines(codes, k, values):
-                best = name
-        if best is None:
-            continue
-        sources.pop(spec.name, None)  # a derived column is no source
-        codes, k = sources[best]
-        row = np.zeros(k, dtype=np.int64)
-        row[codes] = np.arange(n)  # a row of each category (each has min_rows)
-        picked = values[row]
-        if spec.is_numeric:
-            lookup = [None if np.isnan(v) else float(v) for v in picked]
-        else:
-            cats = list(spec.categories or [])
-            lookup = [cats[c] if c < len(cats) else None for c in picked]
-        derived.append(DerivedColumn(spec, best, lookup))
-        pinned.add(best)
-    return derived[::-1]
-
-
-def category_codes(s: pd.Series, categories: list[Any], missing_code: bool) -> np.ndarray:
-    """Codes of ``s``'s values in ``categories``: -1 for a value outside them, and for a missing
-    value unless ``missing_code``, which gives missing values the code after the last category."""
-    codes = pd.Index(list(categories), dtype=object).get_indexer(s.astype(object)).astype(np.int64)
-    if missing_code:
-        codes[pd.isna(s).to_numpy()] = len(categories)
-    return codes
-
-
-def _category_codes(s: pd.Series, spec: ColumnSpec) -> np.ndarray | None:
-    """``category_codes`` in ``spec.categories`` (missing values after them if the schema has any);
-    None if a value is not among the categories, or is missing where the schema says none are."""
-    codes = category_codes(s, spec.categories or [], spec.has_missing)
-    return None if (codes < 0).any() else codes
-
-
-def _determines(codes: np.ndarray, k: int, values: np.ndarray) -> bool:
-    """Whether ``values`` (codes, or floats with NaN) take one value per code in ``codes``."""
-    floats = values.dtype.kind == "f"
-    for m in (min(len(codes), 4096), len(codes)):  # most pairs fail on the first rows
-        first = np.full(k, np.nan) if floats else np.full(k, -1, dtype=np.int64)
-        first[codes[:m]] = values[:m]
-        if not np.array_equal(first[codes[:m]], values[:m], equal_nan=floats):
-            return False
-    return True
-
-
 class TableEncoder:
     """Fit on a DataFrame whose columns the schema describes; ``transform`` gives a float32
-    matrix, ``inverse_transform`` a DataFrame with the original columns, dtypes and bounds."""
+    matrix of the feature columns, ``inverse_transform`` a DataFrame with every column of the schema,
+    in its dtypes and bounds.
 
-    def __init__(self, schema: Schema, options: EncodingOptions | None = None):
+    ``seed``: the random stream of encodings that draw (mode-specific normalisation, Gaussian
+    intervals, the values behind rare codes). ``bounds_from_schema`` (differential privacy): numeric
+    bounds from the schema, values clipped to them, nothing fitted on the data (no medians, no
+    mixtures, no category counts, no derived columns)."""
+
+    def __init__(self, schema: Schema, config: EncodingConfig | None = None, seed: int = 0,
+                 bounds_from_schema: bool = False):
         self.schema = schema
-        self.options = options or EncodingOptions()
+        self.config = config or EncodingConfig()
+        self.seed, self.bounds_from_schema = int(seed), bool(bounds_from_schema)
+        self.condition_: Condition | None = None
+        self.features = schema
 
     # --- construction -------------------------------------------------------------------
     def _numeric_encoder(self, spec: ColumnSpec) -> ColumnEncoder:
-        o = self.options
-        if o.numeric == "mode_specific":
-            act = "tanh" if o.categorical_activation == "tanh" else o.categorical_activation
-            return ModeSpecificEncoder(max_modes=o.max_modes, sample_size=o.bgm_sample_size, seed=o.seed,
-                                       tau=o.gumbel_tau, mode_activation="gumbel" if act == "tanh" else act)
-        if o.numeric == "minmax":
-            return MinMaxEncoder(-1.0, 1.0)
-        if o.numeric == "minmax01":
-            return MinMaxEncoder(0.0, 1.0)
-        return StandardEncoder()
+        return NUMERIC_ENCODINGS[self.config.numeric_encoding](self.config, self.seed)
 
     def _choice_encoder(self, method: str, k: int) -> ColumnEncoder:
-        o = self.options
-        if method == "onehot":
-            return OneHotEncoder(k, o.categorical_activation, o.gumbel_tau)
-        if method == "gaussian_interval":
-            return GaussianIntervalEncoder(k, seed=o.seed)
-        low = 0.0 if o.numeric in ("minmax01",) or o.categorical_activation == "sigmoid" else -1.0
-        return OrdinalCodeEncoder(k, low=low, high=1.0)
+        return CHOICE_ENCODINGS[method](self.config, k, self.seed)
 
     def _indicator(self) -> ColumnEncoder:
-        act = self.options.categorical_activation
-        return OneHotEncoder(2, act, self.options.gumbel_tau)
+        return OneHotEncoder(2, self.config.categorical_activation, self.config.gumbel_tau)
 
-    def fit(self, df: pd.DataFrame) -> "TableEncoder":
+    def _split(self, condition: tuple[str, Any] | None) -> None:
+        """The feature columns: every column but a condition column."""
+        column = condition[1] if condition and condition[0] == COLUMN else None
+        if column is not None and column not in self.schema:
+            raise DataError(f"`condition_on` {column!r} is not a column of the table")
+        self.features = Schema([c for c in self.schema.columns if c.name != column], target=self.schema.target)
+        if not self.features.columns:
+            raise DataError("nothing to learn: the only column is the condition")
+
+    def fit(self, df: pd.DataFrame, condition: tuple[str, Any] | None = None,
+            counts: dict[Any, int] | None = None) -> "TableEncoder":
+        """Learn the encoders of the feature columns and the condition (``("column", name)`` or
+        ``("kmeans", k)``; a condition column's label frequencies from ``counts`` when given, the
+        streamed table's, else from ``df``)."""
+        self.fit_transform(df, condition, counts, transform=False)
+        return self
+
+    def fit_transform(self, df: pd.DataFrame, condition: tuple[str, Any] | None = None,
+                      counts: dict[Any, int] | None = None, transform: bool = True
+                      ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """``fit``, then the encoded feature matrix and the condition codes of ``df``'s rows."""
+        self._split(condition)
         self._check_columns(df)
-        o = self.options
+        self._fit_features(df)
+        X = self.transform(df) if transform or (condition and condition[0] == KMEANS) else None
+        self.condition_, codes = None, None
+        if condition and condition[0] == COLUMN:
+            spec = self.schema[condition[1]]
+            self.condition_, codes = Condition.for_column(spec, self.config.max_categories,
+                                                          None if counts is not None else df[spec.name], counts)
+        elif condition:
+            self.condition_, codes = Condition.kmeans(X, int(condition[1]), self.seed)
+        return X, codes
+
+    def _fit_features(self, df: pd.DataFrame) -> None:
+        o = self.config
         self.derived_: list[DerivedColumn] = (
-            find_derived(df, self.schema, o.max_categories) if o.derive_columns and not o.bounds_from_schema else [])
+            find_derived(df, self.features, o.max_categories) if o.derive_columns and not self.bounds_from_schema
+            else [])
         derived = {d.spec.name for d in self.derived_}
         self.codecs_: list[ColumnCodec] = []
-        for spec in self.schema.columns:
+        for spec in self.features.columns:
             if spec.name in derived:
                 continue
             s = df[spec.name]
-            if spec.is_numeric and self.options.bounds_from_schema:
+            if spec.is_numeric and self.bounds_from_schema:
                 if spec.min is None or spec.max is None:
                     raise DataError(f"column {spec.name!r}: the schema gives no bounds (min, max); with "
                                     f"differential privacy they must come from the schema, not the data")
-                if self.options.numeric not in ("minmax", "minmax01"):
+                if o.numeric_encoding not in ("minmax", "minmax01"):
                     raise DataError("with differential privacy numeric columns are min-max scaled to the "
                                     "schema's bounds")
                 enc = self._numeric_encoder(spec).fit(np.array([spec.min, spec.max], dtype=float))
                 ind = self._indicator() if spec.has_missing else None
                 self.codecs_.append(ColumnCodec(spec, enc, ind, (spec.min + spec.max) / 2))
             elif spec.is_numeric:
-                v = _numeric_values(s, spec.name)
+                v = numeric_values(s, spec.name)
                 observed = v[~np.isnan(v)]
                 fill = float(np.median(observed))
                 enc = self._numeric_encoder(spec).fit(observed)
@@ -258,26 +162,25 @@ class TableEncoder:
             else:
                 cats = list(spec.categories or [])
                 codec = ColumnCodec(spec, None, categories=cats)
-                if spec.kind != ORDINAL and len(cats) > self.options.max_categories:
-                    if self.options.bounds_from_schema:
+                if spec.kind != ORDINAL and len(cats) > o.max_categories:
+                    if self.bounds_from_schema:
                         raise DataError(f"column {spec.name!r} has {len(cats)} categories; with differential "
                                         f"privacy the rare-value bucket (which reads frequencies) is off: drop "
-                                        f"the column or raise max_categories to {len(cats)}")
+                                        f"the column or raise `max_categories` to {len(cats)}")
                     self._bucket(codec, s)
                 if spec.has_missing:
                     codec.categories = codec.categories + [None]
-                method = self.options.ordinal if spec.kind == ORDINAL else self.options.categorical
+                method = o.ordinal_encoding if spec.kind == ORDINAL else o.categorical_encoding
                 codec.encoder = enc = self._choice_encoder(method, len(codec.categories))
                 enc.fit(self._codes(codec, s))
                 self.codecs_.append(codec)
-        return self
 
     def _bucket(self, codec: ColumnCodec, s: pd.Series) -> None:
         """Keep the most frequent max_categories - 1 values, put the rest in one rare code."""
         full = category_codes(s, codec.categories, False)
         counts = np.bincount(full[full >= 0], minlength=len(codec.categories))
         order = np.argsort(-counts, kind="stable")
-        k = self.options.max_categories - 1
+        k = self.config.max_categories - 1
         codec.keep = sorted(int(i) for i in order[:k])
         rare = np.sort(order[k:])
         codec.rare = rare.tolist()
@@ -302,7 +205,7 @@ class TableEncoder:
 
     # --- transform ----------------------------------------------------------------------
     def _check_columns(self, df: pd.DataFrame) -> None:
-        missing = [n for n in self.schema.names if n not in df.columns]
+        missing = [n for n in self.features.names if n not in df.columns]
         if missing:
             raise DataError(f"column(s) {', '.join(map(repr, missing))} are in the schema but not in the table")
 
@@ -330,7 +233,7 @@ class TableEncoder:
 
     def transform(self, df: pd.DataFrame, seed: int | None = None) -> np.ndarray:
         self._check_columns(df)
-        rng = np.random.default_rng(self.options.seed if seed is None else seed)
+        rng = np.random.default_rng(self.seed if seed is None else seed)
         # one float32 matrix filled column block by column block: no float64 copy of the whole
         # table and no concatenation (the peak is the matrix plus one column's block)
         out = np.empty((len(df), self.width), dtype=np.float32)
@@ -344,9 +247,9 @@ class TableEncoder:
         for codec in self.codecs_:
             s = df[codec.spec.name]
             if codec.spec.is_numeric:
-                v = _numeric_values(s, codec.spec.name)
+                v = numeric_values(s, codec.spec.name)
                 isna = np.isnan(v)
-                if self.options.bounds_from_schema:
+                if self.bounds_from_schema:
                     v = np.clip(v, codec.spec.min, codec.spec.max)
                 put(codec.encoder.transform(np.where(isna, codec.fill, v), rng))
                 if codec.indicator is not None:
@@ -361,12 +264,21 @@ class TableEncoder:
                 put(codec.encoder.transform(self._codes(codec, s), rng))
         return out
 
+    def condition_codes(self, df: pd.DataFrame) -> np.ndarray | None:
+        """The condition codes of ``df``'s rows (None without a column condition)."""
+        if self.condition_ is None or not self.condition_.is_column:
+            return None
+        return self.condition_.codes(df[self.condition_.column])
+
     @property
     def has_rare_buckets(self) -> bool:
         return any(c.keep is not None for c in self.codecs_)
 
-    def inverse_transform(self, matrix: np.ndarray, rng: np.random.Generator | None = None) -> pd.DataFrame:
-        """Decode a matrix. ``rng`` draws the values behind rare codes (default: seeded by the options)."""
+    def inverse_transform(self, matrix: np.ndarray, rng: np.random.Generator | None = None,
+                          codes: np.ndarray | None = None) -> pd.DataFrame:
+        """Decode a matrix into every column of the schema. ``rng`` draws the values behind rare codes
+        (default: seeded by ``seed``); ``codes``: the rows' condition codes (a column condition's
+        values come from them)."""
         matrix = np.asarray(matrix)  # float32 stays float32: a float64 copy cost more than the decoding
         if matrix.ndim != 2 or matrix.shape[1] != self.width:
             raise DataError(f"expected a matrix with {self.width} columns, got shape {matrix.shape}")
@@ -382,26 +294,31 @@ class TableEncoder:
                 if codec.indicator is not None:
                     ind = codec.indicator.inverse_transform(matrix[:, start + w_val:start + codec.width])
                     v = np.where(ind == 1, np.nan, v)
-                out[codec.spec.name] = _restore_numeric(v, codec.spec)
+                out[codec.spec.name] = restore_numeric(v, codec.spec)
             else:
-                codes = codec.encoder.inverse_transform(block)
+                cc = codec.encoder.inverse_transform(block)
                 if codec.spec.name in sources:
-                    source_codes[codec.spec.name] = codes
+                    source_codes[codec.spec.name] = cc
                 if codec.keep is not None:
                     if rng is None:
-                        rng = np.random.default_rng(self.options.seed)
-                    out[codec.spec.name] = _restore_bucketed(codes, codec, rng)
+                        rng = np.random.default_rng(self.seed)
+                    out[codec.spec.name] = _restore_bucketed(cc, codec, rng)
                 else:
-                    out[codec.spec.name] = _restore_categorical(codes, codec)
+                    out[codec.spec.name] = values_from_codes(cc, codec.categories, codec.spec)
             start += codec.width
         for d in self.derived_:
             out[d.spec.name] = d.decode(source_codes[d.source])
+        cond = self.condition_
+        if cond is not None and cond.is_column:
+            if codes is None or len(codes) != len(matrix):
+                raise DataError(f"decoding needs the condition codes of the rows ({cond.column!r})")
+            out[cond.column] = cond.values(codes, self.schema[cond.column])
         return pd.DataFrame({name: out[name] for name in self.schema.names}, index=pd.RangeIndex(len(matrix)))
 
     # --- JSON state ---------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         return {
-            "options": vars(self.options).copy(),
+            "encoding": asdict(self.config), "seed": self.seed, "bounds_from_schema": self.bounds_from_schema,
             "codecs": [
                 {
                     "column": c.spec.name,
@@ -417,8 +334,19 @@ class TableEncoder:
         }
 
     @classmethod
-    def from_state(cls, schema: Schema, state: dict[str, Any]) -> "TableEncoder":
-        self = cls(schema, EncodingOptions(**state["options"]))
+    def from_state(cls, schema: Schema, state: dict[str, Any], condition: dict[str, Any] | None = None
+                   ) -> "TableEncoder":
+        """The encoder of a model file: its schema, its encoder state and its condition entry."""
+        if "options" in state:  # a file from before the typed configuration
+            old = dict(state["options"])
+            seed, bounds = old.pop("seed", 0), old.pop("bounds_from_schema", False)
+            config = EncodingConfig(**{_OLD_OPTION_NAMES.get(k, k): v for k, v in old.items()})
+        else:
+            config, seed, bounds = EncodingConfig(**state["encoding"]), state["seed"], state["bounds_from_schema"]
+        self = cls(schema, config, seed, bounds)
+        self.condition_ = Condition.from_dict(condition)
+        self._split((COLUMN, self.condition_.column) if self.condition_ is not None and self.condition_.is_column
+                    else None)
         self.codecs_ = [
             ColumnCodec(
                 schema[c["column"]],
@@ -435,32 +363,6 @@ class TableEncoder:
         return self
 
 
-def _numeric_values(s: pd.Series, name: str) -> np.ndarray:
-    v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    bad = np.isnan(v) & ~s.isna().to_numpy()
-    if bad.any():
-        example = s[bad].astype(str).iloc[0]
-        raise DataError(f"column {name!r} is numeric but holds text such as {example!r}: clean it or declare "
-                        f"it with --categorical {shown(name)}")
-    if np.isinf(v).any():
-        raise DataError(f"column {name!r} contains infinite values: replace them with NaN or drop the column")
-    return v
-
-
-def _restore_numeric(v: np.ndarray, spec: ColumnSpec) -> pd.Series:
-    v = np.clip(v, spec.min, spec.max)
-    if spec.kind == INTEGER:
-        v = np.rint(v)
-        if spec.dtype.startswith("float") and spec.has_missing:
-            # an integer column read as float only because it has gaps: keep integers as integers
-            return pd.Series(v).astype("Int64")
-    return _cast(pd.Series(v), spec.dtype)
-
-
-def _restore_categorical(codes: np.ndarray, codec: ColumnCodec) -> pd.Series:
-    return values_from_codes(codes, codec.categories, codec.spec)
-
-
 def _restore_bucketed(codes: np.ndarray, codec: ColumnCodec, rng: np.random.Generator) -> pd.Series:
     """Codes of a bucketed column back to values: a rare code becomes a rare value drawn with the
     values' frequencies in the training data."""
@@ -474,26 +376,3 @@ def _restore_bucketed(codes: np.ndarray, codec: ColumnCodec, rng: np.random.Gene
         p = p / p.sum() if p.sum() > 0 else np.full(len(p), 1 / len(p))
         full[is_rare] = np.asarray(codec.rare)[rng.choice(len(p), int(is_rare.sum()), p=p)]
     return values_from_codes(full, list(codec.spec.categories) + [None], codec.spec)
-
-
-def values_from_codes(codes: np.ndarray, categories: list[Any], spec: ColumnSpec) -> pd.Series:
-    """Category codes back to values of the real column's dtype (``None`` in ``categories``
-    stands for a missing value)."""
-    lookup = np.empty(len(categories), dtype=object)
-    lookup[:] = [np.nan if c is None else c for c in categories]
-    values = pd.Series(lookup[np.asarray(codes)], dtype=object)
-    if spec.kind == CATEGORICAL and spec.dtype == "category":
-        return pd.Series(pd.Categorical(values, categories=spec.categories))
-    return _cast(values, spec.dtype)
-
-
-def _cast(values: pd.Series, dtype: str) -> pd.Series:
-    """Cast generated values back to the real column's dtype, keeping NaN as missing."""
-    if dtype in ("object", "category"):
-        return values.astype(object)
-    try:
-        if dtype.startswith(("int", "uint")) and values.isna().any():
-            return values.astype("Int64" if dtype.startswith("int") else "UInt64")
-        return values.astype(dtype)
-    except (TypeError, ValueError):
-        return values.astype(object)

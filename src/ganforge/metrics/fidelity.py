@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..encoding.table import category_codes, find_derived
+from ..encoding.codes import category_codes
+from ..encoding.derived import find_derived
 from ..schema import Schema
 
 
@@ -52,7 +53,7 @@ class FidelityResult:
     association_real: pd.DataFrame
     association_synthetic: pd.DataFrame
     pair_kinds: dict[tuple[str, str], str] = field(default_factory=dict)
-    #: SDMetrics' own formula (contingency similarity for categorical pairs): see docs/evaluation.md
+    #: SDMetrics' own formula (contingency similarity for categorical pairs): see docs/guide/evaluation.md
     pair_trends_sdmetrics: float = float("nan")
     #: exact dependencies of the real table and how far the synthetic rows keep them
     dependencies: list[DependencyCheck] = field(default_factory=list)
@@ -83,7 +84,7 @@ class FidelityResult:
         """The pair trends of the target's pairs alone: 1 - mean(|association difference| / 2) over
         the target and each other column, and the column whose association with the target is
         furthest from the real one (a generator can exaggerate the label's dependence on the other
-        columns while the mean over every pair barely moves: docs/default-preset.md). None without
+        columns while the mean over every pair barely moves: docs/measurements/default-preset.md). None without
         a target, or when no pair with it has a finite association."""
         if target is None or target not in self.association_real.columns:
             return None
@@ -309,3 +310,24 @@ def sdmetrics_pair_trends(real: pd.DataFrame, synth: pd.DataFrame, schema: Schem
         q = pd.Series(list(zip(sa, sb))).value_counts(normalize=True)
         scores.append(1 - 0.5 * p.sub(q, fill_value=0).abs().sum())
     return float(np.mean(scores)) if scores else float("nan")
+
+
+class QualityScorer:
+    """The quality monitor's score of generated rows against a fixed sample of ``rows`` real rows:
+    ``column_shapes``, or with ``metric="fidelity"`` the mean of column shapes and pair trends (the
+    real side's associations are computed once)."""
+
+    def __init__(self, real: pd.DataFrame, schema: Schema, metric: str = "column_shapes", rows: int = 2000,
+                 seed: int = 0):
+        self.schema, self.metric = schema, metric
+        self.real = real.sample(min(rows, len(real)), random_state=seed).reset_index(drop=True)
+        self.real_assoc = association_matrix(self.real, schema)[0] if metric == "fidelity" else None
+
+    def __call__(self, fake: pd.DataFrame) -> dict[str, float]:
+        shapes = float(np.mean([c.score for c in column_fidelity(self.real, fake, self.schema)]))
+        if self.metric == "column_shapes":
+            return {"column_shapes": shapes, "score": shapes}
+        trends = FidelityResult([], self.real_assoc, association_matrix(fake, self.schema)[0]).pair_trends
+        if not np.isfinite(trends):  # a one-column table has no pairs
+            return {"column_shapes": shapes, "pair_trends": trends, "score": shapes}
+        return {"column_shapes": shapes, "pair_trends": trends, "score": (shapes + trends) / 2}

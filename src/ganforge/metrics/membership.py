@@ -35,7 +35,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
 from ..schema import Schema
-from ._features import scaled_onehot
+from .features import scaled_onehot
 
 MIN_ROWS = 10
 

@@ -15,7 +15,7 @@ from scipy import stats
 from sklearn.neighbors import NearestNeighbors
 
 from ..schema import Schema
-from ._features import scaled_onehot
+from .features import scaled_onehot
 
 
 @dataclass

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import Schema
-from ._features import scaled_onehot
+from .features import scaled_onehot
 
 
 @dataclass

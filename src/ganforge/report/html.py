@@ -39,13 +39,29 @@ img{max-width:100%;border:1px solid #eee;margin:.5em 0} section{margin-top:2em}
 <table><tr><th class="l">column</th><th class="l">function of</th><th>source values</th><th>synthetic rows that keep it</th></tr>
 {% for d in fid.dependencies %}<tr><td class="l">{{ d.column }}</td><td class="l">{{ d.source }}</td><td>{{ d.source_values }}</td><td class="{{ 'good' if d.kept_share >= 0.99 else 'bad' }}">{{ '%.1f%%' % (100 * d.kept_share) }}</td></tr>
 {% endfor %}</table>{% endif %}
+{% if pairs %}<h3>The strongest real associations, one by one</h3>
+<p>The average of pair_trends can read well while the strongest associations collapse. Kept: the synthetic association within 0.1 of the real one.</p>
+<table><tr><th class="l">pair</th><th class="l">measure</th><th>real</th><th>synthetic</th><th class="l">kept</th></tr>
+{% for p in pairs %}<tr><td class="l">{{ p.column_a }} - {{ p.column_b }}</td><td class="l">{{ p.kind }}</td><td>{{ '%.3f' % p.real }}</td><td>{{ '%.3f' % p.synthetic }}</td><td class="l {{ 'good' if p.kept else 'bad' }}">{{ 'kept' if p.kept else 'lost' }}</td></tr>
+{% endfor %}</table>{% endif %}
+{% if tpairs %}<h3>Every pair with {{ target }}</h3>
+<table><tr><th class="l">column</th><th class="l">measure</th><th>real</th><th>synthetic</th><th class="l">kept</th></tr>
+{% for p in tpairs %}<tr><td class="l">{{ p.column_b if p.column_a == target else p.column_a }}</td><td class="l">{{ p.kind }}</td><td>{{ '%.3f' % p.real }}</td><td>{{ '%.3f' % p.synthetic }}</td><td class="l {{ 'good' if p.kept else 'bad' }}">{{ 'kept' if p.kept else 'lost' }}</td></tr>
+{% endfor %}</table>{% endif %}
+{% if shift %}<h3>Each column given each {{ target }}</h3>
+<p>For each label, the distance between a column's real and synthetic distribution among the rows of that label (KS for numbers, TVD for categories): {{ '%.3f' % shift.score }} on average{% if shift.reference is not none %}, against {{ '%.3f' % shift.reference }} for held-out real rows (sampling noise){% endif %}. The largest:</p>
+<table><tr><th class="l">{{ target }}</th><th class="l">column</th><th>synthetic</th>{% if shift.reference is not none %}<th>held-out real</th>{% endif %}</tr>
+{% for lab, col, v, r in shift_rows %}<tr><td class="l">{{ lab }}</td><td class="l">{{ col }}</td><td>{{ '%.3f' % v }}</td>{% if shift.reference is not none %}<td>{{ fmt(r) }}</td>{% endif %}</tr>
+{% endfor %}</table>{% endif %}
 {% for key in ['marginals', 'associations', 'pair_plot'] %}{% if key in figs %}<img alt="{{ key }}" src="data:image/png;base64,{{ figs[key] }}">{% endif %}{% endfor %}
 </section>
 
 {% if det %}<section id="detection"><h2>Detection</h2>
 <p>XGBoost real-vs-synthetic, stratified 5-fold on {{ det.n_real }} + {{ det.n_synthetic }} rows: accuracy <b>{{ '%.3f' % det.cv_accuracy }}</b>, ROC AUC <b>{{ '%.3f' % det.cv_auc }}</b> (0.5 = indistinguishable).
 Credit-fraud study protocol (train on half the real rows + as many synthetic, test on the other half + fresh synthetic rows): accuracy {{ '%.3f' % det.holdout_accuracy }}, AUC {{ '%.3f' % det.holdout_auc }}.</p>
-<table><tr><th class="l">most telling columns</th><th>importance</th></tr>{% for k, v in importance %}<tr><td class="l">{{ k }}</td><td>{{ '%.3f' % v }}</td></tr>{% endfor %}</table>
+<p>As TabSyn and TabDiff report it, 2 x (1 - AUC) = <b>{{ '%.3f' % det.tabsyn_score }}</b> (1 = indistinguishable).</p>
+<table><tr><th class="l">most telling columns</th><th>importance</th><th>AUC of the column alone</th></tr>{% for k, v in importance %}<tr><td class="l">{{ k }}</td><td>{{ '%.3f' % v }}</td><td>{{ fmt(det.column_auc.get(k)) }}</td></tr>{% endfor %}</table>
+{% if alone %}<p>The columns that alone tell the rows apart best: {% for k, v in alone %}{{ k }} {{ '%.3f' % v }}{{ '; ' if not loop.last }}{% endfor %}.</p>{% endif %}
 {% if disc %}<p>The GAN's own discriminator: <b>{{ disc.fooled }} of {{ disc.n }}</b> generated rows judged real ({{ disc.rule }}).
 {% if insp %}Mean distance to the closest real row: fooled {{ fmt(insp.mean_distance_fooled) }}, not fooled {{ fmt(insp.mean_distance_not_fooled) }}.{% endif %}</p>
 {% if insp and insp.examples %}<table><tr><th class="l">group</th><th>distance</th><th class="l">synthetic row</th><th class="l">closest real row</th></tr>
@@ -96,6 +112,13 @@ def render_html(result: Any) -> str:
     importance = sorted(det.feature_importance.items(), key=lambda kv: -kv[1])[:5] if det else []
     env = Environment(autoescape=True)
     env.globals.update(fmt=_fmt, row=_row)
+    alone = sorted(det.column_auc.items(), key=lambda kv: -kv[1])[:5] if det else []
+    shift = result.conditional
+    shift_rows = []
+    if shift is not None:
+        cells = [(lab, col, v, shift.reference_distances.get(lab, {}).get(col))
+                 for lab, d in shift.distances.items() for col, v in d.items()]
+        shift_rows = sorted(cells, key=lambda c: -c[2])[:10]
     closest = None
     if result.privacy is not None and result.privacy.closest is not None:
         closest = result.privacy.closest.round(4).astype(object).where(result.privacy.closest.notna(), "").to_dict("records")
@@ -103,6 +126,7 @@ def render_html(result: Any) -> str:
         n_real=len(result.real) if result.real is not None else "?", n_test=result.n_test,
         n_synth=len(result.synthetic) if result.synthetic is not None else "?", target=result.target,
         verdicts=result.verdicts(), fid=result.fidelity, label=result.label_trends, det=det, importance=importance,
+        alone=alone, pairs=result.pairs, tpairs=result.target_pairs, shift=shift, shift_rows=shift_rows,
         disc=result.discriminator, insp=result.fooled_inspection, util=result.utility,
         ratio=result.utility.ratio("roc_auc") if result.utility else {}, priv=result.privacy, mem=result.membership, closest=closest,
         figs=figs, timings=result.timings)

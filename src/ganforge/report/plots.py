@@ -11,7 +11,8 @@ import pandas as pd
 REAL, SYN = "#1f77b4", "#ff7f0e"
 
 
-def _plt():
+def pyplot():
+    """matplotlib's pyplot on the Agg backend (files, no screen), imported on first use."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,12 +24,12 @@ def _plt():
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
-    _plt().close(fig)
+    pyplot().close(fig)
     return buf.getvalue()
 
 
 def marginals(real: pd.DataFrame, synth: pd.DataFrame, schema, max_columns: int = 30) -> bytes:
-    plt = _plt()
+    plt = pyplot()
     cols = schema.columns[:max_columns]
     ncol = 4
     nrow = int(np.ceil(len(cols) / ncol))
@@ -59,7 +60,7 @@ def marginals(real: pd.DataFrame, synth: pd.DataFrame, schema, max_columns: int 
 
 
 def association_heatmaps(fid) -> bytes:
-    plt = _plt()
+    plt = pyplot()
     names = list(fid.association_real.columns)
     fig, axes = plt.subplots(1, 3, figsize=(18, 5.5))
     for ax, (title, m, cmap, vmin) in zip(axes, [
@@ -75,7 +76,7 @@ def association_heatmaps(fid) -> bytes:
 
 
 def projection(p) -> bytes:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 5))
     ax.scatter(p.real[:, 0], p.real[:, 1], s=4, alpha=0.4, color=REAL, label="real")
     if p.groups:
@@ -94,7 +95,7 @@ def projection(p) -> bytes:
 
 def pair_plot(real: pd.DataFrame, synth: pd.DataFrame, schema, max_columns: int = 5, n: int = 800,
               seed: int = 0) -> bytes | None:
-    plt = _plt()
+    plt = pyplot()
     cols = [c.name for c in schema.columns if c.is_numeric][:max_columns]
     if len(cols) < 2:
         return None
@@ -121,7 +122,7 @@ def pair_plot(real: pd.DataFrame, synth: pd.DataFrame, schema, max_columns: int 
 
 
 def loss_curves(history: pd.DataFrame) -> bytes:
-    plt = _plt()
+    plt = pyplot()
     has_w = "wasserstein" in history and history["wasserstein"].notna().any()
     fig, axes = plt.subplots(1, 2 if has_w else 1, figsize=(12 if has_w else 6, 4), squeeze=False)
     ax = axes[0, 0]
@@ -138,7 +139,7 @@ def loss_curves(history: pd.DataFrame) -> bytes:
 
 
 def distance_histograms(priv) -> bytes:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     d_tr, d_te = np.asarray(priv.dcr_train), np.asarray(priv.dcr_test)
     hi = np.percentile(np.r_[d_tr, d_te], 99) if len(d_tr) else 1
@@ -167,3 +168,19 @@ def all_figures(result: Any) -> dict[str, bytes]:
     if result.history is not None and len(result.history):
         figs["losses"] = loss_curves(result.history)
     return figs
+
+
+def image_grid(ax, imgs: np.ndarray, ncol: int = 10, title: str = "") -> None:
+    """Images (values in [0, 1], greyscale) drawn on one axis in rows of ``ncol``."""
+    import math
+
+    n = len(imgs)
+    nrow = max(1, math.ceil(n / ncol))
+    h, w = imgs.shape[-2:]
+    canvas = np.ones((nrow * (h + 2), ncol * (w + 2)))
+    for k, im in enumerate(imgs):
+        r, c = divmod(k, ncol)
+        canvas[r * (h + 2) + 1:r * (h + 2) + 1 + h, c * (w + 2) + 1:c * (w + 2) + 1 + w] = im.reshape(h, w)
+    ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1)
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=9)

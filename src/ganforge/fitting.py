@@ -1,0 +1,113 @@
+"""The steps of a table fit and of sampling that the facade (``ganforge.synthesizer``) composes:
+preparing the table and its condition, identifying its rows, the quality monitor, rejection
+sampling, and what a loaded model keeps of its training."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .config import Config
+from .encoding import parse_condition_on
+from .encoding.condition import COLUMN
+from .errors import ConfigError, DataError
+from .schema import CATEGORICAL, ORDINAL, Schema, infer_schema
+from .training.monitor import QualityMonitor
+
+
+def prepare_table(df: pd.DataFrame, config: Config, model: str, target, condition_on, categorical, ordinal, numeric,
+                  drop, schema: Schema | None) -> tuple[Schema, pd.DataFrame, tuple[str, Any] | None]:
+    """The schema (inferred, or the user's with ``target``), the table's columns in its order, and the
+    condition: ``("column", name)``, ``("kmeans", k)`` or None (checked against the model)."""
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"fit expects a pandas DataFrame, got {type(df).__name__}")
+    cond = parse_condition_on(condition_on)
+    if cond and cond[0] == COLUMN:
+        categorical = list(categorical or []) + [cond[1]]
+    if schema is None:
+        schema = infer_schema(df, target=target, categorical=categorical, ordinal=ordinal, numeric=numeric,
+                              drop=drop, categorical_threshold=config.encoding.categorical_threshold)
+    else:
+        missing = [c for c in schema.names if c not in df.columns]
+        if missing:
+            raise DataError(f"schema columns {missing} are not in the table")
+        if target is not None:
+            schema.target = target
+    df = df[schema.names].reset_index(drop=True)
+    if cond is None and config.conditional:
+        if schema.target is None:
+            raise ConfigError(f"model {model!r} is conditional: pass `target` (a label column) or "
+                              f"`condition_on` (a column, or kmeans:K for K pseudo-labels)")
+        cond = (COLUMN, schema.target)
+    if cond and cond[0] == COLUMN:
+        if cond[1] not in schema:
+            raise DataError(f"`condition_on` {cond[1]!r} is not a column of the table")
+        if schema[cond[1]].kind not in (CATEGORICAL, ORDINAL):
+            raise DataError(f"`condition_on` {cond[1]!r}: the condition must be a categorical column")
+    if cond and not config.conditional:
+        raise ConfigError(f"model {model!r} takes no condition; use cgan or wcgan to condition on "
+                          f"{cond[1]!r}")
+    return schema, df, cond
+
+
+def fingerprint(df: pd.DataFrame) -> str:
+    """Identifies the training rows for resuming (hashing by dtype: an object copy of a 1M x 40 table
+    took 70 s, this 0.4 s)."""
+    h = pd.util.hash_pandas_object(df, index=False)
+    return f"{len(df)}x{df.shape[1]}:{int(h.sum()) & 0xFFFFFFFFFFFF:x}"
+
+
+def quality_monitor(config: Config, df: pd.DataFrame, schema: Schema, steps: int, generate) -> QualityMonitor | None:
+    """The quality monitor of a fit, or None: it scores ``generate(n, None, g)``'s rows against ``df``."""
+    from .metrics.fidelity import QualityScorer
+
+    m, seed = config.monitor, config.runtime.seed + 1
+    every = m.eval_every or (max(50, steps // 40) if m.early_stopping else 0)
+    if not every:
+        return None
+    scorer = QualityScorer(df, schema, m.monitor, m.quality_rows, seed)
+    # the rows sample(quality_rows, seed=seed) gives: the generator as it is at each score
+    return QualityMonitor(lambda: generate(m.quality_rows, None, torch.Generator().manual_seed(seed)),
+                          scorer, every, m.patience, m.early_stopping, m.monitor)
+
+
+def rejection_sample(generate, schema: Schema, cond, n: int, condition: Mapping[str, Any], codes, g: torch.Generator,
+                     chunk_size: int, max_factor: int = 100) -> Iterator[pd.DataFrame]:
+    """Keep generated rows (``generate(m, None, g, codes)``) that match a condition the model was not
+    trained on; ``cond``: the model's condition (its codes are drawn already, ``codes``)."""
+    for col, want in condition.items():
+        if isinstance(want, Mapping):
+            raise DataError(f"proportions are only supported for the model's condition column "
+                            f"({cond.column if cond else 'none'}), not {col!r}")
+        spec = schema[col]
+        if spec.categories is not None and not any(c == want or str(c) == str(want) for c in spec.categories):
+            raise DataError(f"condition {col}={want!r} was never seen in training; known values: "
+                            f"{', '.join(map(repr, spec.categories[:20]))}")
+    done, tried = 0, 0
+    while done < n:
+        m = min(chunk_size, max(1000, 2 * (n - done)))
+        sub = None if codes is None else codes[torch.randint(len(codes), (m,), generator=g)]
+        df = generate(m, None, g, sub)
+        tried += m
+        mask = np.ones(len(df), bool)
+        for col, want in condition.items():
+            mask &= (df[col] == want).to_numpy() | (df[col].astype(str) == str(want)).to_numpy()
+        keep = df[mask].head(n - done).reset_index(drop=True)
+        done += len(keep)
+        if len(keep):
+            yield keep
+        if tried > max_factor * max(n, 1000) and done < n:
+            raise DataError(f"the condition {condition} is too rare in generated rows ({done} of {tried}); "
+                            f"train a conditional model on that column (`condition_on`)")
+
+
+class LoadedTrainer:
+    """What a loaded model keeps of its training (no optimiser state)."""
+
+    def __init__(self, step, train_seconds, history, stop_reason=None, precision=None):
+        self.step, self.train_seconds, self.history = step, train_seconds, history
+        self.precision = precision or "float32"  # files from before the option trained in float32
+        self.stop_reason = stop_reason if stop_reason in ("early_stopping", "time_limit") else None

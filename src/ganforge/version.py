@@ -1,0 +1,3 @@
+"""The release of ganforge (model files record it)."""
+
+__version__ = "0.2.0"
