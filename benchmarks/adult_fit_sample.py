@@ -1,6 +1,6 @@
 """`ganforge fit` then `ganforge sample` on Adult through the CLI, checked and measured.
 
-    python benchmarks/adult_fit_sample.py [--epochs 30] [--model wcgan] [--out docs/adult-fit-sample.md]
+    python benchmarks/adult_fit_sample.py [--epochs 30] [--model wcgan] [--out docs/measurements/adult-fit-sample.md]
 
 Writes adult.data to a CSV, runs the two commands as a user would, then checks the synthetic
 table (columns, dtypes, category sets, integer values, bounds, missing rates) and scores its
@@ -31,7 +31,7 @@ def main() -> None:
     ap.add_argument("--model", default="wcgan")
     ap.add_argument("--preset", default="default")
     ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--out", default="docs/adult-fit-sample.md")
+    ap.add_argument("--out", default="docs/measurements/adult-fit-sample.md")
     ap.add_argument("--workdir", default=None, help="keep adult.csv, adult_test.csv, adult.gfm and synthetic.csv here")
     args = ap.parse_args()
     real = load_adult(args.data_dir)

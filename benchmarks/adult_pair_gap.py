@@ -1,4 +1,4 @@
-"""Look for the pair-trend / TSTR gap between `default` and CTGAN-300 on Adult (docs/default-preset.md).
+"""Look for the pair-trend / TSTR gap between `default` and CTGAN-300 on Adult (docs/measurements/default-preset.md).
 
     python benchmarks/adult_pair_gap.py [--set KEY=VALUE ...] [--seed 0] [--pairs 12]
     python benchmarks/adult_pair_gap.py --training-by-sampling [--epochs 30] [--n-critic 5]
@@ -30,7 +30,8 @@ from ganforge import Synthesizer, datasets, evaluate
 from ganforge.models import losses
 from ganforge.models.networks import Discriminator, Generator
 from ganforge.schema import infer_schema
-from ganforge.training import Trainer, TrainConfig
+from ganforge.models.families import AdversarialFamily
+from ganforge.training import Trainer
 
 
 class ConditionSampler:
@@ -71,16 +72,16 @@ class ConditionSampler:
         return self.onehot(self.draw(n, self.log_freq))
 
 
-class ConditionedTrainer(Trainer):
+class ConditionedFamily(AdversarialFamily):
     """The generator step adds the cross-entropy of the category its condition names."""
 
     def _generator_step(self):
-        c, src = self.config, self.source
-        cond = src.conditions(c.batch_size)
+        b, src = self.batch_size, self.source
+        cond = src.conditions(b)
         self.discriminator.requires_grad_(False)
-        fake = self.generator(self._noise(c.batch_size), cond)
-        chosen = fake[torch.arange(c.batch_size), src.encoded[cond.argmax(1)]]
-        loss = losses.generator_loss(c.loss, self.discriminator(fake, cond)) - torch.log(chosen.clamp_min(1e-8)).mean()
+        fake = self.generator(self._noise(b), cond)
+        chosen = fake[torch.arange(b), src.encoded[cond.argmax(1)]]
+        loss = self.loss.generator(self.discriminator(fake, cond)) - torch.log(chosen.clamp_min(1e-8)).mean()
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
@@ -100,9 +101,9 @@ def training_by_sampling(train, seed: int, epochs: int, n_critic: int):
     G = Generator(cfg["latent_dim"], src.width, cfg["generator_layers"], enc.spans)
     D = Discriminator(enc.width, src.width, cfg["discriminator_layers"], cfg["pac"])
     steps = int(np.ceil(epochs * len(train) / cfg["batch_size"]))
-    tc = TrainConfig(loss="wasserstein", steps=steps, batch_size=cfg["batch_size"], n_critic=n_critic,
-                     lr_g=cfg["lr_g"], lr_d=cfg["lr_d"], betas=tuple(cfg["betas"]))
-    ConditionedTrainer(G, D, src, tc).fit(steps)
+    fam = ConditionedFamily(G, D, losses.get_loss("wasserstein"), src, batch_size=cfg["batch_size"], n_critic=n_critic,
+                            lr_g=cfg["lr_g"], lr_d=cfg["lr_d"], betas=tuple(cfg["betas"]))
+    Trainer(fam).fit(steps)
     G.eval()
     gen = torch.Generator().manual_seed(seed + 1)
     with torch.inference_mode():

@@ -4,7 +4,7 @@
 
 Trains wcgan with the `default` preset (its own average switched off, ``ema_decay=0``) and the given
 overrides on adult.data, stopped by ``--time-limit`` (default: a tenth of CTGAN-300's Adult wall time
-here, docs/benchmarks.md), while a callback keeps one average per decay with the trainer's rule (decay
+here, docs/measurements/benchmarks.md), while a callback keeps one average per decay with the trainer's rule (decay
 capped by (1 + t) / (10 + t) at step t). Then samples as many rows as adult.data from the last weights
 and from each average and scores them as benchmarks/compare_ctgan.py does (adult.test for TSTR,
 logistic regression and XGBoost). Same run, same steps: the difference is the averaging alone.
@@ -32,7 +32,7 @@ class Averages(Callback):
         self.decays, self.states, self.keys = decays, None, None
 
     def on_step_end(self, trainer, step):
-        sd = trainer.generator.state_dict()
+        sd = trainer.family.generator.state_dict()
         if self.states is None:  # the first average starts from the weights after step 1
             self.keys = list(sd)
             self.states = {d: [v.detach().clone() for v in sd.values()] for d in self.decays}
@@ -65,8 +65,7 @@ def main() -> None:
     runs = [("last weights", last)] + [(f"average {d}", dict(zip(averages.keys, st)))
                                        for d, st in averages.states.items()]
     for name, state in runs:
-        syn.generator_.load_state_dict(state)
-        syn._inference_body = None
+        syn.family_.keep(state)  # sampling refolds the new weights
         synth = syn.sample(len(train), seed=args.seed + 1)
         figures = score(train, synth, test, schema, args.seed)[1]
         figures.pop("pair_trends_sdmetrics")

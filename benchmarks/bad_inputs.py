@@ -1,6 +1,6 @@
 """Every bad input we try, run through the command line as a user would, and what the user sees.
 
-    python benchmarks/bad_inputs.py > docs/reliability-inputs.md
+    python benchmarks/bad_inputs.py > docs/measurements/reliability-inputs.md
 
 For each case: the command (paths shortened), the exit code, whether any Python traceback
 reached the terminal, whether a file was left at the output path, and the last line the user

@@ -2,11 +2,11 @@
 
     pip install -e ".[bench]"    # ctgan 0.12.1 (its rdt needs pandas < 3: use a separate venv)
     python benchmarks/compare_ctgan.py [--datasets adult,pima,german,fraud] [--seeds 0,1,2]
-        [--ctgan-epochs 300] [--threads 2] [--out docs/benchmarks.md] [--keep DIR]
+        [--ctgan-epochs 300] [--threads 2] [--out docs/measurements/benchmarks.md] [--keep DIR]
 
 With ``--keep DIR`` each cell's result is kept in DIR as it finishes, and a rerun with the same DIR
 skips the cells already there: a run of hours that is stopped goes on where it stopped. With
-``--reuse FILE.json`` the cells of an earlier run's JSON (docs/benchmarks-adult.json) count as done,
+``--reuse FILE.json`` the cells of an earlier run's JSON (docs/measurements/benchmarks-adult.json) count as done,
 so a missing seed can be added to a published table without running the others again.
 
 Each (dataset, seed, system) runs in a child process of this one, with the same torch thread
@@ -201,7 +201,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sample-rows", type=int, default=200_000)
     ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--out", default="docs/benchmarks.md")
+    ap.add_argument("--out", default="docs/measurements/benchmarks.md")
     ap.add_argument("--keep", default=None, metavar="DIR",
                     help="keep each cell's result in DIR and skip cells already there (resume a stopped run)")
     ap.add_argument("--reuse", default=None, metavar="JSON",

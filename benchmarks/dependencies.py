@@ -5,7 +5,7 @@
 `default` derives the column (`derive_columns`, on in the preset), `default-learnt` is the preset
 with ``derive_columns=False``, `ctgan` is CTGAN 0.12.1 (the ``bench`` extra) with its defaults and
 the given epochs. Each trains on adult.data and samples as many rows; the figure is the evaluation's
-``dependencies`` (``ganforge.metrics.fidelity.dependency_checks``, docs/evaluation.md).
+``dependencies`` (``ganforge.metrics.fidelity.dependency_checks``, docs/guide/evaluation.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Utility against the privacy budget on Adult: wcgan trained with DP-SGD at several epsilons.
 
-    python benchmarks/dp_utility.py [--epsilons 1,3,10,none] [--steps 1000] [--seeds 0] > docs/dp-utility.md
+    python benchmarks/dp_utility.py [--epsilons 1,3,10,none] [--steps 1000] [--seeds 0] > docs/measurements/dp-utility.md
 
 The schema (numeric bounds, category sets) must not come from the private rows: it is inferred
 from adult.test, a public sample of the same census, and the training rows of adult.data are
@@ -8,7 +8,7 @@ clipped to its bounds (a value outside its categories would be an error; the row
 dropped and counted). Every run, private or not, uses the settings DP imposes (min-max numerics,
 pac 1) so that the curve shows the cost of the noise alone; the `default` preset without DP is the
 reference row. Quality is measured against adult.data, utility by training on 32,561 synthetic
-rows and testing on adult.test (logistic regression and XGBoost, ROC AUC), as in docs/benchmarks.md.
+rows and testing on adult.test (logistic regression and XGBoost, ROC AUC), as in docs/measurements/benchmarks.md.
 """
 
 from __future__ import annotations

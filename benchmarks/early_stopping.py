@@ -1,6 +1,6 @@
 """Early stopping on Adult: where it stops, what it keeps, against a fixed budget.
 
-    python benchmarks/early_stopping.py [--epochs 60] [--out docs/early-stopping.md]
+    python benchmarks/early_stopping.py [--epochs 60] [--out docs/measurements/early-stopping.md]
 """
 
 import argparse
@@ -15,7 +15,7 @@ from ganforge.metrics.fidelity import fidelity
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=float, default=60)
-    ap.add_argument("--out", default="docs/early-stopping.md")
+    ap.add_argument("--out", default="docs/measurements/early-stopping.md")
     ap.add_argument("--monitor", default=None, help="column_shapes or fidelity (default: the preset's, fidelity)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -36,7 +36,7 @@ def main() -> None:
         "",
         f"- stopped early: {q['stopped_early']}, after {syn.trainer_.step} steps in {wall:.0f} s",
         f"- best monitored {q['metric']} {q['best_score']:.3f} at step {q['best_step']} (those weights are kept)",
-        f"- kept model, scored like docs/default-preset.md (10,000 rows): column_shapes {f.column_shapes:.3f}, "
+        f"- kept model, scored like docs/measurements/default-preset.md (10,000 rows): column_shapes {f.column_shapes:.3f}, "
         f"pair_trends {f.pair_trends:.3f}",
         "",
         f"| step | monitored {q['metric']} | column shapes |",

@@ -6,7 +6,7 @@ Each phase runs in its own process so that its peak resident memory (ru_maxrss) 
 building the table alone (the floor: the data in pandas), then fit (schema, encoders, encoded
 matrix, training), then sampling 1,000,000 rows to Parquet in chunks. A one-hot encoding of the
 column would need rows x categories x 4 bytes; ganforge keeps max_categories - 1 values and a
-rare code (see docs/reliability.md).
+rare code (see docs/measurements/reliability.md).
 """
 
 from __future__ import annotations

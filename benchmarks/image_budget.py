@@ -17,10 +17,10 @@ import numpy as np
 import torch
 
 from ganforge.datasets import load_mnist
-from ganforge.image_augment import crop_rotate, features, predict_proba, train_classifier
+from ganforge.experiments.image_augment import crop_rotate, features, predict_proba, train_classifier
 from ganforge.images import ImageSynthesizer
 from ganforge.metrics.images import image_quality
-from ganforge.studies.mnist import _split
+from ganforge.experiments.studies.mnist import split_images
 
 
 def steptime() -> None:
@@ -32,16 +32,16 @@ def steptime() -> None:
         syn = ImageSynthesizer("cwgan", "default", steps=2, batch_size=bs, n_critic=n_critic, g_channels=list(ch),
                                d_channels=list(ch), device="cpu").fit(X, y)
         tr = syn.trainer_
+        fam = tr.family
         if channels_last:
-            tr.generator.to(memory_format=torch.channels_last)
-            tr.discriminator.to(memory_format=torch.channels_last)
-            tr.source.X = tr.source.X.contiguous(memory_format=torch.channels_last)
-        tr.generator.train()
-        tr.discriminator.train()
+            fam.generator.to(memory_format=torch.channels_last)
+            fam.discriminator.to(memory_format=torch.channels_last)
+            fam.source.X = fam.source.X.contiguous(memory_format=torch.channels_last)
+        fam.train(True)
         for _ in range(3):
             tr.train_step()
         timings = {}
-        for name, fn in (("step", tr.train_step), ("critic", tr._critic_step), ("generator", tr._generator_step)):
+        for name, fn in (("step", tr.train_step), ("critic", fam.critic_step), ("generator", fam._generator_step)):
             t = time.perf_counter()
             for _ in range(10):
                 fn()
@@ -60,7 +60,7 @@ def steptime() -> None:
 def quality(settings: list[str]) -> None:
     X, y = load_mnist()
     y = y.astype(np.int64)
-    tr, te = _split(X, y)
+    tr, te = split_images(X, y)
     X01 = torch.as_tensor(X[:, None] / 255.0, dtype=torch.float32)
     yt = torch.as_tensor(y)
     clf = train_classifier(X01[tr], yt[tr], X01[te], yt[te], 10, epochs=5)

@@ -1,4 +1,4 @@
-"""MKL against oneDNN on the training step's float32 matrix products (docs/performance.md).
+"""MKL against oneDNN on the training step's float32 matrix products (docs/measurements/performance.md).
 
     python benchmarks/matmul_kernels.py [--threads 2] [--rounds 2] [--reps 200]
 
@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from ganforge import kernels
+from ganforge.training import kernels
 
 SHAPES = ((500, 130, 256), (500, 386, 256), (100, 1690, 256), (100, 256, 1690), (1690, 100, 256))
 

@@ -1,7 +1,7 @@
 """Membership-inference attacks against ganforge's default model on real tables, next to what a
 leak looks like.
 
-    python benchmarks/membership.py [--datasets pima,german] [--seeds 0,1,2] > docs/membership.md
+    python benchmarks/membership.py [--datasets pima,german] [--seeds 0,1,2] > docs/measurements/membership.md
 
 For each dataset (the fixed 75/25 splits of benchmarks/compare_ctgan.py) and seed: fit the
 `default` preset on the training rows, sample as many rows as the training set has, and run both

@@ -1,6 +1,6 @@
-"""Measure candidate settings for the `default` preset on Adult and write docs/default-preset.md.
+"""Measure candidate settings for the `default` preset on Adult and write docs/measurements/default-preset.md.
 
-    python benchmarks/preset_search.py [--data-dir DIR] [--seeds 0] [--out docs/default-preset.md]
+    python benchmarks/preset_search.py [--data-dir DIR] [--seeds 0] [--out docs/measurements/default-preset.md]
 
 Each candidate is a model + preset + overrides; all train on adult.data with the same seed(s)
 and are scored with ganforge's fidelity metrics on 10,000 generated rows against the real rows.
@@ -79,7 +79,7 @@ def main() -> None:
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--only", default=None, help="comma-separated candidate numbers (1-based)")
-    ap.add_argument("--out", default="docs/default-preset.md")
+    ap.add_argument("--out", default="docs/measurements/default-preset.md")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     real = load_adult(args.data_dir)

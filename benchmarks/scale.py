@@ -1,7 +1,7 @@
 """Scale: train on a Parquet table larger than memory allows for its encoding, 1 vs 2 processes,
 and generate 100M rows to partitioned Parquet.
 
-    python benchmarks/scale.py [--rows 10000000] [--steps 300] [--sample 100000000] > docs/scale-results.md
+    python benchmarks/scale.py [--rows 10000000] [--steps 300] [--sample 100000000] > docs/measurements/scale-results.md
 
 Phases, each in its own process (peak RSS is the phase's own):
 

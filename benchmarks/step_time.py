@@ -1,4 +1,4 @@
-"""Time one training step on Adult (the method of docs/performance.md's interleaved runs).
+"""Time one training step on Adult (the method of docs/measurements/performance.md's interleaved runs).
 
     python benchmarks/step_time.py [--preset ctgan-like] [--steps 500] [--threads 2] [--profile] [--set KEY=VALUE ...]
     python benchmarks/step_time.py --compare-precision [--windows 16]
@@ -31,7 +31,8 @@ from pathlib import Path
 
 import torch
 
-from ganforge import Synthesizer, datasets, kernels
+from ganforge import Synthesizer, datasets
+from ganforge.training import kernels
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from adult_pair_gap import overrides  # noqa: E402
@@ -66,8 +67,7 @@ def main() -> None:
 
 def warm_up(tr) -> None:
     """Training mode and 30 steps before anything is timed."""
-    tr.generator.train()
-    tr.discriminator.train()
+    tr.family.train(True)
     for _ in range(30):
         tr.train_step()
 
@@ -85,11 +85,11 @@ def compare_precision(args, tr) -> None:
     times: dict[str, list[float]] = {"float32": [], "bfloat16": []}
     for _ in range(args.windows):
         for p in times:
-            tr.config.precision = p
+            tr.family.precision = p
             times[p].append(window(tr))
     for p, w in times.items():
         print(f"{args.preset}, {p}: median {statistics.median(w) * 1e3:.1f} ms/step (fastest window "
-              f"{min(w) * 1e3:.1f}), {tr.config.batch_size / statistics.median(w):,.0f} rows/s")
+              f"{min(w) * 1e3:.1f}), {tr.family.batch_size / statistics.median(w):,.0f} rows/s")
     print(f"bfloat16 / float32, median: {statistics.median(times['bfloat16']) / statistics.median(times['float32']):.3f}")
 
 
@@ -98,8 +98,8 @@ def run(args, tr, onednn: bool) -> None:
     windows = [window(tr) for _ in range(args.steps // 50)]
     med = statistics.median(windows)
     print(f"{args.preset}: median {med * 1e3:.1f} ms/step (fastest window {min(windows) * 1e3:.1f}), "
-          f"{tr.config.batch_size / med:,.0f} rows/s, {tr.config.n_critic} critic step(s) per step, "
-          f"products through {'oneDNN' if onednn else 'MKL'}, {tr.config.precision}")
+          f"{tr.family.batch_size / med:,.0f} rows/s, {tr.family.n_critic} critic step(s) per step, "
+          f"products through {'oneDNN' if onednn else 'MKL'}, {tr.family.precision}")
     if args.flops:
         flops(tr, med)
     if args.profile:
@@ -120,8 +120,8 @@ def flops(tr, seconds_per_step: float) -> None:
             tr.train_step()
     total = sum(e.flops for e in p.key_averages()) / 10
     # the rate of the step's first product: the generator's first layer on one batch (rows x input x width)
-    first = next(m for m in tr.generator.modules() if isinstance(m, torch.nn.Linear))
-    a, b = torch.randn(tr.config.batch_size, first.in_features), torch.randn(first.in_features, first.out_features)
+    first = next(m for m in tr.family.generator.modules() if isinstance(m, torch.nn.Linear))
+    a, b = torch.randn(tr.family.batch_size, first.in_features), torch.randn(first.in_features, first.out_features)
     rate = product_rate(a, b, reps=500) * 1e9
     limit = total / rate
     print(f"{total / 1e9:.2f} GFLOP per step; matrix product {tuple(a.shape)} x {tuple(b.shape)} at "
