@@ -56,6 +56,13 @@ PEERS = ("ctgan", "tvae", "gaussian_copula", "tabularargn")
 #: ganforge systems: name -> (model, preset, overrides)
 GANFORGE = {
     "ganforge-default": ("wcgan", "default", {}),
+    # the ablation of docs/measurements/breadth.md: each measured alone on the same cells
+    "ganforge-clf": ("wcgan", "default", {"classifier_weight": 1.0}),
+    "ganforge-latent": ("latent-wcgan", "default", {}),
+    "ganforge-spike01": ("wcgan", "default", {"point_mass_share": 0.01}),
+    "ganforge-quantile": ("wcgan", "default", {"numeric_encoding": "quantile"}),
+    "ganforge-refine": ("wcgan", "default", {"refine_candidates": 5}),
+    "ganforge-refine-clf": ("wcgan", "default", {"refine_candidates": 5, "classifier_weight": 1.0}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
 

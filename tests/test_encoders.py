@@ -105,7 +105,7 @@ def test_gaussian_interval_values_are_centred_in_their_slice():
         assert abs(x.std() - (b - a) / 6) < 0.1 * (b - a) / 6
 
 
-@pytest.mark.parametrize("numeric", ["mode_specific", "minmax", "minmax01", "standard"])
+@pytest.mark.parametrize("numeric", ["mode_specific", "minmax", "minmax01", "standard", "quantile"])
 @pytest.mark.parametrize("categorical", ["onehot", "gaussian_interval", "ordinal"])
 def test_table_round_trip_with_missing_values(numeric, categorical):
     rng = np.random.default_rng(1)
@@ -139,3 +139,31 @@ def test_point_masses_respect_the_mode_budget():
     enc = ModeSpecificEncoder(max_modes=5).fit(v)
     assert len(enc.means_) <= 5
     np.testing.assert_allclose(enc.inverse_transform(enc.transform(v)), v, atol=1e-9)
+
+
+def test_quantile_encoding_gives_normal_scores_and_keeps_point_masses_exact():
+    from ganforge.encoding.numeric import QuantileEncoder
+
+    rng = np.random.default_rng(0)
+    v = np.where(rng.random(5000) < 0.6, 0.0, rng.lognormal(8, 1, 5000))
+    enc = QuantileEncoder().fit(v)
+    z = enc.transform(v)[:, 0]
+    # a point mass is one score, at its mid-rank (60% of the rows: the 30th percentile's score)
+    assert len(np.unique(z[v == 0])) == 1 and abs(z[v == 0][0] - (-0.524)) < 0.01
+    spread = z[v > 0]
+    assert abs(np.median(spread) - 0.842) < 0.05 and spread.max() < 5.3  # the upper 40%: levels 0.6 to 1
+    # exact but at the extremes, whose levels are clipped to 1e-7 from 0 and 1
+    np.testing.assert_allclose(enc.inverse_transform(z[:, None]), v, rtol=1e-4, atol=1e-6)
+    # every score inside the point mass's levels decodes to exactly its value
+    inside = np.linspace(-2.0, 0.2, 7)[:, None]
+    assert (enc.inverse_transform(inside) == 0.0).all()
+
+
+def test_a_lower_point_mass_share_makes_secondary_spikes_exact_modes():
+    from ganforge.encoding.numeric import ModeSpecificEncoder
+
+    rng = np.random.default_rng(0)
+    hours = np.where(rng.random(8000) < 0.4, 40.0, np.where(rng.random(8000) < 0.05, 60.0, rng.normal(40, 12, 8000).round()))
+    default = ModeSpecificEncoder(spike_share=0.05).fit(hours)
+    finer = ModeSpecificEncoder(spike_share=0.01).fit(hours)
+    assert 60.0 not in default.means_[default.stds_ == 0] and 60.0 in finer.means_[finer.stds_ == 0]

@@ -101,7 +101,7 @@ def dp_number(name: str, v: Any) -> None:
         raise ConfigError(f"`{name}` must be a positive number, got {v!r}")
 
 
-NUMERIC_METHODS = ("mode_specific", "minmax", "minmax01", "standard")
+NUMERIC_METHODS = ("mode_specific", "minmax", "minmax01", "standard", "quantile")
 CATEGORICAL_METHODS = ("onehot", "gaussian_interval", "ordinal")
 PRECISIONS = ("auto", "float32", "bfloat16")
 #: what the quality monitor (early stopping, best-generator selection) scores
@@ -125,13 +125,16 @@ class Section:
 @dataclass
 class EncodingConfig(Section):
     numeric_encoding: str = option("mode_specific", one_of(*NUMERIC_METHODS),
-                                   "mode_specific | minmax (to [-1, 1]) | minmax01 | standard")
+                                   "mode_specific | minmax (to [-1, 1]) | minmax01 | standard | quantile (normal scores)")
     categorical_encoding: str = option("onehot", one_of(*CATEGORICAL_METHODS), "onehot | gaussian_interval | ordinal")
     ordinal_encoding: str = option("onehot", one_of(*CATEGORICAL_METHODS), "onehot | ordinal | gaussian_interval")
     categorical_activation: str = option("gumbel", one_of("gumbel", "softmax", "tanh", "sigmoid"),
                                          "the output of one-hot blocks")
     gumbel_tau: float = option(0.2, positive, "Gumbel-softmax temperature")
     max_modes: int = option(10, whole(1), "mixture modes per numeric column (mode_specific)")
+    point_mass_share: float = option(0.05, at_least(0.0, 1.0 + 1e-12),
+                                     "mode_specific: a value that holds at least this share of the rows is an exact "
+                                     "mode of its own (the zeros of a gain, the 40 of hours per week)")
     bgm_sample_size: int = option(5000, whole(1), "rows the mixture of a numeric column is fitted on")
     max_categories: int = option(200, whole(2), "a column with more values keeps its most frequent ones and a "
                                                 "'rare' code")
@@ -171,6 +174,10 @@ class TrainingConfig(Section):
     classifier_weight: float = option(0.0, at_least(0.0, hint=" (0 = off, 1 = as strong as the adversarial loss)"),
                                       "a label classifier's cross-entropy joins the generator's loss")
     precision: str = option("float32", one_of(*PRECISIONS), "the training step's arithmetic")
+    refine_candidates: int = option(0, whole(0), "k > 1: after training, a classifier learns real from generated "
+                                                 "rows, and each sampled row is one of k candidates picked by its "
+                                                 "density ratio (0, 1 = off)")
+    refine_epochs: int = option(5, whole(1), "passes of the refinement classifier over its rows")
     steps: int | None = option(None, whole_or_none(0), "generator steps (0 = an untrained baseline)")
     epochs: float | None = option(100, positive_or_none, "passes over the data (steps wins when both are given)")
     min_steps: int = option(0, whole(0), "floor on an epoch budget")

@@ -111,3 +111,28 @@ class LoadedTrainer:
         self.step, self.train_seconds, self.history = step, train_seconds, history
         self.precision = precision or "float32"  # files from before the option trained in float32
         self.stop_reason = stop_reason if stop_reason in ("early_stopping", "time_limit") else None
+
+
+def fit_refiner(config: Config, family, encoder, source, n_rows: int, device) -> tuple[Any, dict[str, Any]]:
+    """Train the refinement classifier (``refine_candidates``) on up to 20,000 real rows drawn from the
+    training source and as many generated ones, each with its condition; returns it and its figures."""
+    from .models.refine import Refiner, train_refiner
+
+    cond = encoder.condition_
+    n = min(n_rows, 20_000)
+    batch = config.training.batch_size
+    reals, conds = [], []
+    while sum(len(r) for r in reals) < n:
+        x, c = source.sample(batch) if not hasattr(source, "poisson") else source.sample(batch)
+        reals.append(x.detach().float().cpu())
+        conds.append(None if c is None else c.detach().float().cpu())
+    real = torch.cat(reals)[:n]
+    real_cond = None if cond is None else torch.cat(conds)[:n]
+    g = torch.Generator().manual_seed(config.runtime.seed + 7)
+    codes = cond.draw(n, None, g) if cond is not None else None
+    fake_cond = None if codes is None else cond.onehot(codes)
+    fake = torch.as_tensor(encoder.as_encoded(family.generate(n, fake_cond, g)))
+    refiner = Refiner(encoder.width, cond.width if cond else 0, config.network.discriminator_layers)
+    figures = train_refiner(refiner, real, real_cond, fake, fake_cond, config.training.refine_epochs,
+                            config.runtime.seed + 8, batch_size=batch)
+    return refiner.eval(), figures

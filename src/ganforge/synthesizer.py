@@ -23,7 +23,8 @@ from .config import Config
 from .encoding import TableEncoder, parse_condition_on
 from .encoding.condition import COLUMN, KMEANS
 from .errors import ConfigError, DataError, ModelFileError
-from .fitting import LoadedTrainer, fingerprint, prepare_table, quality_monitor, rejection_sample
+from .fitting import LoadedTrainer, fingerprint, fit_refiner, prepare_table, quality_monitor, rejection_sample
+from .models import refine
 from .models.families import FAMILIES
 from .scale import distributed
 from .schema import Schema, infer_schema, jsonable
@@ -230,6 +231,9 @@ class Synthesizer:
             trainer.fit(steps, deadline=None if limit is None else self._t_start + limit)
             if ckpt is not None and trainer.step % checkpoint_every:
                 self._save_checkpoint(ckpt)
+            self.refiner_ = None
+            if c.training.refine_candidates > 1 and ctx.is_main:
+                self.refiner_, self.refine_figures_ = fit_refiner(c, self.family_, enc, self.family_.source, n_rows, dev)
         if self._private is not None:
             self.dp_ = dp.release_summary(self._private, self.family_.critic_steps(trainer.step))
         self.history_ = pd.DataFrame(trainer.history)
@@ -275,7 +279,14 @@ class Synthesizer:
         cond = self.encoder_.condition_
         if cond is not None and codes is None:
             codes = cond.draw(n, want, g)
-        out = self.family_.generate(n, None if codes is None else cond.onehot(codes), g)
+        k = self.config.training.refine_candidates if getattr(self, "refiner_", None) is not None else 1
+        if k > 1:  # each row one of k candidates with its condition, picked by the refiner's density ratio
+            cand = None if codes is None else codes.repeat_interleave(k)
+            onehot = None if cand is None else cond.onehot(cand)
+            out = self.encoder_.as_encoded(self.family_.generate(n * k, onehot, g))
+            out = out[refine.choose(self.refiner_, out, onehot, k, g)]
+        else:
+            out = self.family_.generate(n, None if codes is None else cond.onehot(codes), g)
         rng = None
         if self.encoder_.has_rare_buckets:  # values behind rare codes come from this sample's seed
             rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=g)))
@@ -375,7 +386,8 @@ class Synthesizer:
                 "encoder_fit_seconds": round(getattr(self, "encoder_fit_seconds_", float("nan")), 3),
                 "n_rows": self.n_rows_, "encoded_width": self.encoder_.width,
                 "derived_columns": {d.spec.name: d.source for d in self.encoder_.derived_},
-                "precision": tr.precision, "dp": getattr(self, "dp_", None)}
+                "precision": tr.precision, "dp": getattr(self, "dp_", None),
+                "refine": getattr(self, "refine_figures_", None)}
 
     def save(self, path: str | Path) -> Path:
         """Write the model file (safetensors weights and JSON metadata, atomically); returns its path."""
@@ -384,8 +396,10 @@ class Synthesizer:
         meta = self._meta()
         hist = {k: [r.get(k) for r in self.trainer_.history] for k in (self.trainer_.history[:1] or [{}])[0]}
         meta["training"] = {**self.summary(), "history": hist}
-        tensors = {f"{name}.{k}": v for name, m in self.family_.saved_modules().items()
-                   for k, v in m.state_dict().items()}
+        modules = dict(self.family_.saved_modules())
+        if getattr(self, "refiner_", None) is not None:
+            modules["refiner"] = self.refiner_
+        tensors = {f"{name}.{k}": v for name, m in modules.items() for k, v in m.state_dict().items()}
         modelfile.save(p, tensors, jsonable(meta), kind="model")
         return p
 
@@ -411,6 +425,12 @@ class Synthesizer:
                 m.load_state_dict(modelfile.with_prefix(tensors, name))
                 m.eval()
             self.family_.loaded()
+            self.refiner_ = None
+            if any(k.startswith("refiner.") for k in tensors):
+                self.refiner_ = refine.Refiner(self.encoder_.width, cond.width if cond else 0,
+                                               self.config.network.discriminator_layers)
+                self.refiner_.load_state_dict(modelfile.with_prefix(tensors, "refiner"))
+                self.refiner_.eval()
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             if isinstance(exc, (DataError, ConfigError)):
                 raise ModelFileError(f"{path}: {exc}") from None
@@ -426,5 +446,6 @@ class Synthesizer:
         self.n_rows_ = int(meta.get("n_rows", 0))
         self.fingerprint_ = meta.get("fingerprint")
         self.dp_ = meta.get("dp")
+        self.refine_figures_ = tr.get("refine")
         self.model_meta_ = meta
         return self

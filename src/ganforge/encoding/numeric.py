@@ -198,10 +198,55 @@ class ModeSpecificEncoder(ColumnEncoder):
         return block[:, 0].astype(float) * 4 * self.stds_[modes] + self.means_[modes]
 
 
+@register
+class QuantileEncoder(ColumnEncoder):
+    """Values through their empirical distribution to a standard normal score (the quantile transform
+    TabDDPM and TabSyn use), one linear output; decoding interpolates back, so a generated score between
+    two quantiles lands between their values, and every score inside a point mass's range of levels
+    decodes to exactly that value. ``n_quantiles`` levels are kept (fewer when the column has fewer rows).
+    """
+
+    kind = "quantile"
+    params = ("n_quantiles",)
+
+    def __init__(self, n_quantiles: int = 1000):
+        self.n_quantiles = int(n_quantiles)
+
+    @property
+    def spans(self) -> list[Span]:
+        return [Span(1, "linear")]
+
+    def fit(self, values):
+        v = np.asarray(values, dtype=float)
+        self.quantiles_ = np.quantile(v, np.linspace(0.0, 1.0, max(2, min(self.n_quantiles, len(v)))))
+        return self
+
+    def transform(self, values, rng=None):
+        from scipy.stats import norm
+
+        v = np.asarray(values, dtype=float)
+        q = self.quantiles_
+        levels = np.linspace(0.0, 1.0, len(q))
+        # the level of a value: the mean of interpolating up and down, so that a value shared by several
+        # quantiles (a point mass) gets the middle of their levels, its mid-rank
+        up = np.interp(v, q, levels)
+        down = -np.interp(-v, -q[::-1], -levels[::-1])
+        eps = 1e-7  # the end levels' scores, about +-5.2
+        return norm.ppf(np.clip(0.5 * (up + down), eps, 1 - eps))[:, None]
+
+    def inverse_transform(self, block):
+        from scipy.stats import norm
+
+        levels = norm.cdf(np.asarray(block, dtype=float)[:, 0])
+        q = self.quantiles_
+        return np.interp(levels, np.linspace(0.0, 1.0, len(q)), q)
+
+
 def _mode_specific(config, seed: int) -> ModeSpecificEncoder:
     act = config.categorical_activation
     return ModeSpecificEncoder(max_modes=config.max_modes, sample_size=config.bgm_sample_size, seed=seed,
-                               tau=config.gumbel_tau, mode_activation="gumbel" if act == "tanh" else act)
+                               tau=config.gumbel_tau, mode_activation="gumbel" if act == "tanh" else act,
+                               spike_share=config.point_mass_share)
 
 
 #: numeric encodings by name (``numeric_encoding``): the encoder of a column, from the encoding
@@ -212,4 +257,5 @@ NUMERIC_ENCODINGS = {
     "minmax": lambda config, seed: MinMaxEncoder(-1.0, 1.0),
     "minmax01": lambda config, seed: MinMaxEncoder(0.0, 1.0),
     "standard": lambda config, seed: StandardEncoder(),
+    "quantile": lambda config, seed: QuantileEncoder(),
 }

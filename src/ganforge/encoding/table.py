@@ -270,6 +270,20 @@ class TableEncoder:
             return None
         return self.condition_.codes(df[self.condition_.column])
 
+    def as_encoded(self, matrix: np.ndarray) -> np.ndarray:
+        """A generator's output in the layout ``transform`` gives real rows: each choice span (categories,
+        mixture modes, missing indicators) one-hot at its argmax; continuous values as they are."""
+        out = np.array(matrix, dtype=np.float32, copy=True)
+        start = 0
+        for s in self.spans:
+            if s.activation in ("softmax", "gumbel"):
+                block = out[:, start:start + s.width]
+                hot = block.argmax(axis=1)
+                block.fill(0.0)
+                block[np.arange(len(out)), hot] = 1.0
+            start += s.width
+        return out
+
     @property
     def has_rare_buckets(self) -> bool:
         return any(c.keep is not None for c in self.codecs_)

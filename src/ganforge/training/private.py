@@ -219,7 +219,7 @@ class PrivateCritic:
 def private_config(config, public_schema: bool, kmeans: bool):
     """The configuration a differentially private fit runs with: refuse what would read the data
     outside DP-SGD, switch the rest (numerics min-max scaled to the schema's bounds, one-hot
-    categories, one row per critic unit, no label classifier, float32). ``public_schema``: the
+    categories, one row per critic unit, no label classifier, no refinement classifier, float32). ``public_schema``: the
     bounds and categories come from the user, not from a scan of the data."""
     if not public_schema:
         raise DataError("`dp_epsilon` needs `schema`: numeric bounds and category sets inferred from the data "
@@ -236,7 +236,7 @@ def private_config(config, public_schema: bool, kmeans: bool):
         numeric_encoding=enc.numeric_encoding if enc.numeric_encoding in ("minmax", "minmax01") else "minmax",
         categorical_encoding="onehot",
         ordinal_encoding="onehot" if enc.ordinal_encoding == "gaussian_interval" else enc.ordinal_encoding,
-        pac=1, classifier_weight=0.0, precision="float32")
+        pac=1, classifier_weight=0.0, precision="float32", refine_candidates=0)
 
 
 def release_summary(settings: DPSettings, critic_steps: int) -> dict[str, Any]:
