@@ -209,7 +209,7 @@ def test_fidelity_monitor_scores_column_shapes_and_pair_trends():
     fake = syn.sample(syn.config.monitor.quality_rows, seed=syn.config.runtime.seed + 1)
     f = fidelity(syn.monitor_.scorer.real, fake, syn.schema_)
     assert (f.column_shapes + f.pair_trends) / 2 == pytest.approx(q["best_score"], abs=1e-4)
-    with pytest.raises(ConfigError, match="monitor must be one of column_shapes, fidelity"):
+    with pytest.raises(ConfigError, match="monitor must be one of column_shapes, fidelity, detection, all"):
         Synthesizer("gan", steps=10, monitor="auc")
 
 
@@ -308,3 +308,23 @@ def test_averaged_generator_is_monitored_kept_and_learns():
     assert q["best_column_shapes"] > 0.9
     with pytest.raises(ConfigError, match="ema_decay must be a number in \\[0, 1\\)"):
         Synthesizer("gan", steps=10, ema_decay=1.0)
+
+
+def test_the_all_monitor_scores_detection_and_utility_beside_fidelity():
+    """monitor='all': the mean of column shapes, pair trends, TabSyn's detection score and TSTR/TRTR;
+    each part is on [0, 1], and an untrained generator's rows score lower than the kept ones."""
+    from ganforge.metrics.monitoring import QualityScorer
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    x = rng.normal(0, 1, n)
+    df = pd.DataFrame({"x": x, "z": x + rng.normal(0, 0.5, n), "label": np.where(x + rng.normal(0, 0.5, n) > 0, "yes", "no")})
+    syn = Synthesizer("wcgan", steps=300, eval_every=100, monitor="all", seed=0, **SMALL).fit(df, target="label")
+    q = syn.summary()["quality"]
+    assert [h["step"] for h in q["history"]] == [100, 200, 300]
+    for h in q["history"]:
+        parts = [h["column_shapes"], h["pair_trends"], h["detection"], h["utility"]]
+        assert all(0 <= p <= 1 for p in parts) and h["score"] == pytest.approx(np.mean(parts), abs=1e-5)
+    scorer = QualityScorer(df, syn.schema_, "all", 2000, seed=1)
+    untrained = Synthesizer("wcgan", steps=0, seed=0, **SMALL).fit(df, target="label").sample(2000, seed=1)
+    assert scorer(syn.sample(2000, seed=1))["score"] > scorer(untrained)["score"] + 0.1

@@ -105,7 +105,7 @@ NUMERIC_METHODS = ("mode_specific", "minmax", "minmax01", "standard", "quantile"
 CATEGORICAL_METHODS = ("onehot", "gaussian_interval", "ordinal")
 PRECISIONS = ("auto", "float32", "bfloat16")
 #: what the quality monitor (early stopping, best-generator selection) scores
-MONITORS = ("column_shapes", "fidelity")
+MONITORS = ("column_shapes", "fidelity", "detection", "all")
 
 
 class Section:

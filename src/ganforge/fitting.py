@@ -62,7 +62,7 @@ def fingerprint(df: pd.DataFrame) -> str:
 
 def quality_monitor(config: Config, df: pd.DataFrame, schema: Schema, steps: int, generate) -> QualityMonitor | None:
     """The quality monitor of a fit, or None: it scores ``generate(n, None, g)``'s rows against ``df``."""
-    from .metrics.fidelity import QualityScorer
+    from .metrics.monitoring import QualityScorer
 
     m, seed = config.monitor, config.runtime.seed + 1
     every = m.eval_every or (max(50, steps // 40) if m.early_stopping else 0)

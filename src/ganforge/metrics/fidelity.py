@@ -311,23 +311,3 @@ def sdmetrics_pair_trends(real: pd.DataFrame, synth: pd.DataFrame, schema: Schem
         scores.append(1 - 0.5 * p.sub(q, fill_value=0).abs().sum())
     return float(np.mean(scores)) if scores else float("nan")
 
-
-class QualityScorer:
-    """The quality monitor's score of generated rows against a fixed sample of ``rows`` real rows:
-    ``column_shapes``, or with ``metric="fidelity"`` the mean of column shapes and pair trends (the
-    real side's associations are computed once)."""
-
-    def __init__(self, real: pd.DataFrame, schema: Schema, metric: str = "column_shapes", rows: int = 2000,
-                 seed: int = 0):
-        self.schema, self.metric = schema, metric
-        self.real = real.sample(min(rows, len(real)), random_state=seed).reset_index(drop=True)
-        self.real_assoc = association_matrix(self.real, schema)[0] if metric == "fidelity" else None
-
-    def __call__(self, fake: pd.DataFrame) -> dict[str, float]:
-        shapes = float(np.mean([c.score for c in column_fidelity(self.real, fake, self.schema)]))
-        if self.metric == "column_shapes":
-            return {"column_shapes": shapes, "score": shapes}
-        trends = FidelityResult([], self.real_assoc, association_matrix(fake, self.schema)[0]).pair_trends
-        if not np.isfinite(trends):  # a one-column table has no pairs
-            return {"column_shapes": shapes, "pair_trends": trends, "score": shapes}
-        return {"column_shapes": shapes, "pair_trends": trends, "score": (shapes + trends) / 2}
