@@ -129,7 +129,7 @@ def test_label_trends_are_judged_against_the_same_table_with_its_label_shuffled(
     r = evaluate(weak_real, lost, target="grp", tsne=False, utility_classifiers=("logistic_regression",))
     write_report(r, tmp_path / "r.html", tmp_path / "r.json")
     html = (tmp_path / "r.html").read_text()
-    assert 'class="unjudged"' in html and "shuffled among its rows (a label that carries no information)" in html
+    assert 'class="l unjudged">not judged<' in html and "shuffled among its rows (a label that carries no information)" in html
     got = json.loads((tmp_path / "r.json").read_text())
     assert got["summary"]["label_trends"]["judged"] is False and got["summary"]["column_shapes"]["judged"] is True
     assert got["fidelity"]["label_trends"]["label_free_score"] > 0.95

@@ -62,7 +62,7 @@ def test_missing_rates_and_json_round_trip(tmp_path):
     (pd.DataFrame({"a": ["1", "2", "3", "x", "4", "5", "6", "7", "8", "9", "10", "11", "12"], "b": range(13)}),
      "'a' mixes numbers and text"),
     (pd.DataFrame({"a": [1.0, np.inf, 2.0], "b": [1, 2, 3]}), "'a' contains infinite"),
-    (pd.DataFrame({"a": pd.to_datetime(["2020-01-01", "2021-01-01"]), "b": [1, 2]}), "'a' holds dates"),
+    (pd.DataFrame({"a": pd.to_timedelta([1, 2], unit="D"), "b": [1, 2]}), "'a' holds durations"),
     (pd.DataFrame({"a": [], "b": []}), "no rows"),
 ])
 def test_bad_columns_name_the_column(df, match):

@@ -142,6 +142,11 @@ class EncodingConfig(Section):
                                                       "categorical")
     derive_columns: bool = option(False, boolean, "a column that every training row shows to be a function of a "
                                                   "categorical column is looked up, not learnt")
+    identifiers: str = option("generate", one_of("generate", "drop", "learn"),
+                              "keys, e-mails, phones, names and free text: generate (new values in their format, "
+                              "never training ones) | drop (left out) | learn (as categories: copies training values)")
+    detect_rules: bool = option(True, boolean, "fit finds inequalities (a <= b in every row) and sums between "
+                                               "columns and keeps them in generated rows")
 
 
 @dataclass
@@ -222,6 +227,8 @@ class RuntimeConfig(Section):
     stream_block_rows: int = option(4096, whole(1), "streaming: rows per block read from the cache")
     stream_buffer_rows: int = option(65_536, whole(1), "streaming: rows mixed in the shuffle buffer")
     stream_workers: int = option(0, whole(0), "streaming: data-loader workers")
+    threads: int | None = option(None, whole_or_none(1), "CPU threads of a fit and of sampling (None: the cores "
+                                                         "other processes leave free, or OMP_NUM_THREADS)")
 
 
 @dataclass
@@ -244,8 +251,10 @@ SECTIONS: dict[str, type[Section]] = {
 #: flat option name -> its section
 OPTION_SECTION: dict[str, str] = {f.name: name for name, cls in SECTIONS.items() for f in fields(cls)}
 #: options added after model files were first written, and what the files without them were trained
-#: with (a preset may set another value now): derived columns learnt, no label classifier, float32
-BEFORE_RECORDED = {"derive_columns": False, "classifier_weight": 0.0, "precision": "float32"}
+#: with (a preset may set another value now): derived columns learnt, no label classifier, float32, keys
+#: learnt as categories, no rules detected
+BEFORE_RECORDED = {"derive_columns": False, "classifier_weight": 0.0, "precision": "float32",
+                   "identifiers": "learn", "detect_rules": False}
 #: keys of a model file's flat config that are not options
 _IDENTITY = ("model", "preset", "family", "loss", "conditional")
 

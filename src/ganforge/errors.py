@@ -27,7 +27,7 @@ class GanforgeError(ValueError):
     def render(self, name_of: Callable[[str], str]) -> str:
         """The message with each parameter named by ``name_of(parameter)``."""
         text = str(self.args[0]) if self.args else ""
-        return _PARAM.sub(lambda m: name_of(m.group(1)), text)
+        return one_line(_PARAM.sub(lambda m: name_of(m.group(1)), text))
 
 
 class DataError(GanforgeError):
@@ -44,6 +44,21 @@ class ModelFileError(GanforgeError):
 
 class TrainingError(GanforgeError):
     """Training diverged (NaN or infinite loss) or cannot go on."""
+
+
+class GanforgeWarning(UserWarning):
+    """Something ganforge did on the user's behalf that they should know of (a file read as Latin-1, a
+    row counter dropped): the command line prints it as one ``warning: ...`` line."""
+
+
+#: control characters (a newline in a column name, a terminal escape) and how a message shows them
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks and other control characters escaped (``\\n``, ``\\x1b``): a
+    message stays on one line, and a name read from a file cannot move the terminal's cursor."""
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
 
 
 def shown(name: object) -> str:

@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import rules as rulebook
 from .config import Config
 from .encoding import parse_condition_on
+from .encoding.codes import comparable
 from .encoding.condition import COLUMN
 from .errors import ConfigError, DataError
 from .schema import CATEGORICAL, ORDINAL, Schema, infer_schema
@@ -19,17 +21,25 @@ from .training.monitor import QualityMonitor
 
 
 def prepare_table(df: pd.DataFrame, config: Config, model: str, target, condition_on, categorical, ordinal, numeric,
-                  drop, schema: Schema | None) -> tuple[Schema, pd.DataFrame, tuple[str, Any] | None]:
+                  drop, schema: Schema | None, rules=None, detect: bool = True
+                  ) -> tuple[Schema, pd.DataFrame, tuple[str, Any] | None]:
     """The schema (inferred, or the user's with ``target``), the table's columns in its order, and the
-    condition: ``("column", name)``, ``("kmeans", k)`` or None (checked against the model)."""
+    condition: ``("column", name)``, ``("kmeans", k)`` or None (checked against the model). The schema's
+    rules are its own and ``rules``, checked against the rows; an inferred schema also gets the rules
+    the rows show (with ``detect`` and the ``detect_rules`` option)."""
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"fit expects a pandas DataFrame, got {type(df).__name__}")
     cond = parse_condition_on(condition_on)
     if cond and cond[0] == COLUMN:
         categorical = list(categorical or []) + [cond[1]]
+    inferred = schema is None
     if schema is None:
+        enc = config.encoding
         schema = infer_schema(df, target=target, categorical=categorical, ordinal=ordinal, numeric=numeric,
-                              drop=drop, categorical_threshold=config.encoding.categorical_threshold)
+                              drop=drop, categorical_threshold=enc.categorical_threshold,
+                              identifiers=enc.identifiers != "learn")
+        if enc.identifiers == "drop":
+            schema.columns = [c for c in schema.columns if not c.is_generated]
     else:
         missing = [c for c in schema.names if c not in df.columns]
         if missing:
@@ -50,7 +60,46 @@ def prepare_table(df: pd.DataFrame, config: Config, model: str, target, conditio
     if cond and not config.conditional:
         raise ConfigError(f"model {model!r} takes no condition; use cgan or wcgan to condition on "
                           f"{cond[1]!r}")
+    _prepare_rules(schema, df, config, rules, detect and inferred, cond)
     return schema, df, cond
+
+
+def _prepare_rules(schema: Schema, df: pd.DataFrame, config: Config, extra, detect: bool, cond) -> None:
+    """The schema's rules: its own and ``extra``, each checked against the rows (a rule the training rows
+    break is an error; not read with differential privacy), then those ``detect`` finds."""
+    stated = rulebook.parse_all(list(schema.rules) + list(extra or []), schema)
+    private = config.privacy.enabled
+    if not private:
+        rulebook.broken([r for r in stated if not r.detected], df, schema)
+    found = []
+    if detect and config.encoding.detect_rules and not private:
+        known = {r.text for r in stated} | {f"{r.columns[0]} <= {r.columns[1]}" for r in stated if r.kind == "<"}
+        skip = [cond[1]] if cond and cond[0] == COLUMN else []
+        found = [r for r in rulebook.detect(df, schema, skip=skip) if r.text not in known]
+    schema.rules = [r.to_dict() for r in stated + found]
+
+
+def keep_rules(decode, encoder, n: int, codes, max_factor: int = 100) -> pd.DataFrame:
+    """``n`` rows of ``decode(m, codes)`` that keep the encoder's rules kept by rejection: a row that breaks
+    one is drawn again with its condition code, in its place."""
+    df = decode(n, codes)
+    pos, pieces, tried = np.arange(n), [], n
+    while True:
+        ok = encoder.rule_mask(df)
+        pieces.append(df[ok].set_axis(pos[ok]))
+        pos = pos[~ok]
+        if not len(pos):
+            break
+        if tried > max_factor * max(n, 1000):
+            shares = [(r.text, float(r.holds(df, encoder.schema).mean())) for r in encoder.constraints_.rejecting]
+            worst = min(shares, key=lambda x: x[1])
+            raise DataError(f"generated rows rarely keep the rule {worst[0]!r} (about {worst[1]:.1%} of them): train "
+                            f"longer, or remove the rule")
+        df = decode(len(pos), None if codes is None else codes[torch.as_tensor(pos)])
+        tried += len(pos)
+    if len(pieces) == 1:
+        return pieces[0].reset_index(drop=True)
+    return pd.concat(pieces).sort_index().reset_index(drop=True)
 
 
 def fingerprint(df: pd.DataFrame) -> str:
@@ -68,9 +117,12 @@ def quality_monitor(config: Config, df: pd.DataFrame, schema: Schema, steps: int
     every = m.eval_every or (max(50, steps // 40) if m.early_stopping else 0)
     if not every:
         return None
-    scorer = QualityScorer(df, schema, m.monitor, m.quality_rows, seed)
+    # dates as numbers, generated columns left out: what the metrics compare
+    view, real = comparable(schema, df)
+    scorer = QualityScorer(real, view, m.monitor, m.quality_rows, seed)
     # the rows sample(quality_rows, seed=seed) gives: the generator as it is at each score
-    return QualityMonitor(lambda: generate(m.quality_rows, None, torch.Generator().manual_seed(seed)),
+    return QualityMonitor(lambda: comparable(schema, generate(m.quality_rows, None,
+                                                              torch.Generator().manual_seed(seed)))[1],
                           scorer, every, m.patience, m.early_stopping, m.monitor)
 
 
@@ -83,6 +135,9 @@ def rejection_sample(generate, schema: Schema, cond, n: int, condition: Mapping[
             raise DataError(f"proportions are only supported for the model's condition column "
                             f"({cond.column if cond else 'none'}), not {col!r}")
         spec = schema[col]
+        if spec.is_generated:
+            raise DataError(f"condition on {col!r}: the column is generated in its format, not learnt, so no "
+                            f"generated row has a given value")
         if spec.categories is not None and not any(c == want or str(c) == str(want) for c in spec.categories):
             raise DataError(f"condition {col}={want!r} was never seen in training; known values: "
                             f"{', '.join(map(repr, spec.categories[:20]))}")

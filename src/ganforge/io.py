@@ -1,19 +1,25 @@
 """Reading users' tables and writing generated ones.
 
-Reading turns every pandas/pyarrow failure into a one-line :class:`DataError` naming the file.
-Writing goes to a temporary file in the target folder, in chunks, and is renamed into place only
-when complete: an interrupted run never leaves a partial output file.
+Reading turns every pandas/pyarrow failure into a one-line :class:`DataError` naming the file, and
+says (a ``GanforgeWarning``) what it did on the user's behalf: a file that is not UTF-8 read as
+Windows-1252 / Latin-1, numbers written with thousands separators read as numbers, a row counter
+without a name dropped. Writing goes to a temporary file in the target folder, in chunks, and is
+renamed into place only when complete: an interrupted run never leaves a partial output file.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import re
+import warnings
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .errors import DataError, GanforgeWarning, shown
 from .modelfile import atomic_write, check_writable
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -22,8 +28,42 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".data")
 DEFAULT_NA_VALUES = ["?"]
 
 
-def sniff_sep(path: Path) -> str:
-    with open(path, "r", encoding="utf-8", errors="replace", newline="") as f:
+def text_encoding(path: Path) -> str:
+    """utf-8 (or utf-8-sig with a byte-order mark) when the whole file decodes as UTF-8; else cp1252 when
+    it decodes as that, else latin-1 (which decodes anything), with a warning naming the first byte that
+    is not UTF-8."""
+    def decodes(name: str) -> int | None:
+        dec, offset = codecs.getincrementaldecoder(name)(), 0
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                pending = len(dec.getstate()[0])  # bytes of the last block that await the next
+                try:
+                    dec.decode(block)
+                except UnicodeDecodeError as exc:
+                    return offset - pending + exc.start
+                offset += len(block)
+            try:
+                dec.decode(b"", final=True)
+            except UnicodeDecodeError:
+                return offset - len(dec.getstate()[0])
+        return None
+
+    with open(path, "rb") as f:
+        if b"\x00" in f.read(1 << 16):
+            raise DataError(f"{path} is not a text file in UTF-8 or Latin-1 (it holds NUL bytes; UTF-16?): save it "
+                            f"as UTF-8 CSV, or give a Parquet file")
+    bad = decodes("utf-8")
+    if bad is None:
+        with open(path, "rb") as f:
+            return "utf-8-sig" if f.read(3) == codecs.BOM_UTF8 else "utf-8"
+    name = "cp1252" if decodes("cp1252") is None else "latin-1"
+    warnings.warn(f"{path} is not UTF-8 (byte {max(bad, 0)} is not): read as {name}; save it as UTF-8 to be sure "
+                  f"of its accents", GanforgeWarning, stacklevel=3)
+    return name
+
+
+def sniff_sep(path: Path, encoding: str = "utf-8") -> str:
+    with open(path, "r", encoding=encoding, errors="replace", newline="") as f:
         sample = f.read(65536)
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
@@ -31,13 +71,11 @@ def sniff_sep(path: Path) -> str:
         return ","
 
 
-def check_header(p: Path, sep: str) -> None:
+def check_header(p: Path, sep: str, encoding: str = "utf-8") -> None:
     """pandas renames a repeated header name (a, a.1) silently; a user should rename it knowingly."""
-    import csv
-
     if len(sep) != 1:  # a regular-expression separator: the csv module cannot split the header
         return
-    with open(p, encoding="utf-8", errors="replace", newline="") as f:
+    with open(p, encoding=encoding, errors="replace", newline="") as f:
         names = next(csv.reader(f, delimiter=sep, skipinitialspace=True), [])
     seen, dup = set(), []
     for n in names:
@@ -65,11 +103,12 @@ def read_table(path: str | Path, sep: str | None = None, na_values: list[str] | 
         except Exception as exc:  # pyarrow raises many types; the user needs the file name and the gist
             raise DataError(f"cannot read {p} as Parquet: {str(exc).splitlines()[0]}") from None
     else:
-        sep = sep or sniff_sep(p)
+        encoding = text_encoding(p)
+        sep = sep or sniff_sep(p, encoding)
         na = DEFAULT_NA_VALUES if na_values is None else na_values
         try:
             df = pd.read_csv(p, sep=sep, skipinitialspace=True, na_values=na, header=0 if header else None,
-                             encoding_errors="replace")
+                             encoding=encoding)
         except pd.errors.EmptyDataError:
             raise DataError(f"{p} has no data: the file holds no columns") from None
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -78,16 +117,55 @@ def read_table(path: str | Path, sep: str | None = None, na_values: list[str] | 
         if not header:
             df.columns = [f"col{i}" for i in range(df.shape[1])]
         else:
-            check_header(p, sep)
+            check_header(p, sep, encoding)
+        df = _grouped_numbers(df, p, sep)
     if len(df) == 0:
         raise DataError(f"{p} has a header but no rows: give at least a few rows of data")
     if df.shape[1] == 1:
         raise DataError(f"{p} has a single column ({df.columns[0]!r}): ganforge learns tables of several "
                         f"columns; if the file uses another separator, pass `sep`")
-    unnamed = [c for c in df.columns if str(c).startswith("Unnamed: ")]
-    if unnamed and df.columns[0] in unnamed and pd.api.types.is_integer_dtype(df[df.columns[0]]):
-        # the row counter DataFrame.to_csv writes by default is an index, not data
-        df = df.drop(columns=df.columns[0])
+    first = df.columns[0]
+    if str(first).startswith("Unnamed: ") and pd.api.types.is_integer_dtype(df[first]):
+        if (df[first].to_numpy() == np.arange(len(df))).all():
+            # the row counter DataFrame.to_csv writes by default is an index, not data
+            warnings.warn(f"{p}: dropped its first column, a row counter 0, 1, 2, ... without a name (the index "
+                          f"pandas writes)", GanforgeWarning, stacklevel=2)
+            df = df.drop(columns=first)
+        else:
+            warnings.warn(f"{p}: its first column has no name; it is learnt as {shown(first)}: name it in the "
+                          f"header, or leave it out with `drop`", GanforgeWarning, stacklevel=2)
+    return df
+
+
+#: a number written with thousands separators ("1,234", "-12,345.6"), or without ("1234.5")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+_PLAIN = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def _grouped_numbers(df: pd.DataFrame, p: Path, sep: str) -> pd.DataFrame:
+    """Text columns whose every value is a number, some with thousands separators ("1,234"), read as
+    numbers (with a warning): left as text they would be learnt as categories. With ";" as the separator
+    a comma may be a decimal comma: such a column stays text, and the warning says so."""
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_numeric_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
+            continue
+        values = s.dropna()
+        if not len(values) or not all(isinstance(v, str) for v in values.iloc[:1000]):
+            continue
+        text = values.astype(str).str.strip()
+        grouped = text.str.fullmatch(_GROUPED.pattern)
+        if not grouped.any() or not (grouped | text.str.fullmatch(_PLAIN.pattern)).all():
+            continue
+        example = text[grouped].iloc[0]
+        if sep == ";":
+            warnings.warn(f"{p}: column {shown(col)} holds numbers with commas ({example!r}), which may be decimal "
+                          f"commas: read as text; write them as plain numbers to learn them as numbers",
+                          GanforgeWarning, stacklevel=3)
+            continue
+        df[col] = pd.to_numeric(s.astype(str).str.replace(",", "", regex=False), errors="coerce").where(s.notna())
+        warnings.warn(f"{p}: column {shown(col)} has thousands separators ({example!r}): read as numbers",
+                      GanforgeWarning, stacklevel=3)
     return df
 
 
@@ -132,6 +210,8 @@ def write_table(chunks: Iterable[pd.DataFrame] | pd.DataFrame, path: str | Path)
             finally:
                 if writer is not None:
                     writer.close()
+            if writer is None:  # no chunk at all: still a Parquet file a reader can open
+                pq.write_table(pa.table({}), tmp)
 
     atomic_write(p, write)
     return count

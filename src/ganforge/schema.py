@@ -17,13 +17,22 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from . import dates
+from . import identifiers as ids
 from .errors import DataError, shown
 
 NUMERIC = "numeric"
 INTEGER = "integer"
 CATEGORICAL = "categorical"
 ORDINAL = "ordinal"
-KINDS = (NUMERIC, INTEGER, CATEGORICAL, ORDINAL)
+#: dates and times, learnt as numbers (``ganforge.dates``)
+DATETIME = "datetime"
+#: keys, personal data and free text: generated in their format, never learnt (``ganforge.identifiers``)
+ID, PII, TEXT = "id", "pii", "text"
+KINDS = (NUMERIC, INTEGER, CATEGORICAL, ORDINAL, DATETIME, ID, PII, TEXT)
+GENERATED = (ID, PII, TEXT)
+#: ColumnSpec fields a schema file has only when they are set (files from before them load unchanged)
+_OPTIONAL = ("format", "timezone", "unit", "pattern")
 
 DEFAULT_CATEGORICAL_THRESHOLD = 10
 SCHEMA_VERSION = 1
@@ -36,6 +45,10 @@ class ColumnSpec:
     ``categories`` holds the observed values of categorical and ordinal columns (for ordinal
     columns in the user's order); missing values are not a category here, ``missing_rate``
     records them. ``dtype`` is the pandas dtype name generated values are cast back to.
+
+    A ``datetime`` column has ``format`` (the strftime format of text dates; None for datetime
+    values), ``timezone``, ``unit`` (the resolution it is learnt in) and ``min`` / ``max`` as ISO text.
+    An ``id``, ``pii`` or ``text`` column has ``pattern``, the format its new values are generated in.
     """
 
     name: str
@@ -45,10 +58,30 @@ class ColumnSpec:
     min: float | None = None
     max: float | None = None
     categories: list[Any] | None = None
+    format: str | None = None
+    timezone: str | None = None
+    unit: str | None = None
+    pattern: dict[str, Any] | None = None
 
     @property
     def is_numeric(self) -> bool:
         return self.kind in (NUMERIC, INTEGER)
+
+    @property
+    def is_datetime(self) -> bool:
+        return self.kind == DATETIME
+
+    @property
+    def is_generated(self) -> bool:
+        """Generated in its format, never learnt (keys, personal data, free text)."""
+        return self.kind in GENERATED
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in _OPTIONAL:
+            if d[k] is None:
+                del d[k]
+        return jsonable(d)
 
     @property
     def has_missing(self) -> bool:
@@ -61,6 +94,8 @@ class Schema:
     target: str | None = None
     version: int = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    #: rules between columns that generated rows keep (``ganforge.rules``): stated, or detected by fit
+    rules: list[dict[str, Any]] = field(default_factory=list)
 
     # --- access -------------------------------------------------------------------------
     @property
@@ -79,17 +114,34 @@ class Schema:
     def of_kind(self, *kinds: str) -> list[ColumnSpec]:
         return [c for c in self.columns if c.kind in kinds]
 
+    @property
+    def public(self) -> bool:
+        """Whether the user declared its bounds, categories and missing rates public knowledge
+        (``"public": true`` in the schema file), which differential privacy needs. A schema ganforge
+        inferred never is (``extra["read_from_data"]`` says that it was read from a table)."""
+        return self.extra.get("public") is True
+
     # --- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "version": self.version,
             "target": self.target,
-            "columns": [jsonable(asdict(c)) for c in self.columns],
+            "columns": [c.to_dict() for c in self.columns],
             "extra": jsonable(self.extra),
         }
+        if self.rules:
+            out["rules"] = jsonable(self.rules)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Schema":
+        from .validate import Invalid, schema_document
+
+        try:
+            schema_document(data, KINDS, numeric=(NUMERIC, INTEGER), choices=(CATEGORICAL, ORDINAL))
+        except Invalid as exc:
+            raise DataError(f"schema is invalid at {exc.where}: {exc.what}; write it again with `save_schema` "
+                            f"(a fit with its own schema inferred), then edit it") from None
         try:
             cols = [ColumnSpec(**c) for c in data["columns"]]
         except (KeyError, TypeError) as exc:
@@ -98,8 +150,16 @@ class Schema:
         for c in cols:
             if c.kind not in KINDS:
                 raise DataError(f"column {c.name!r}: unknown kind {c.kind!r}; use one of {', '.join(KINDS)}")
+            if c.kind == DATETIME and c.unit is None:
+                c.unit = "s"
+        rules = data.get("rules") or []
+        if not isinstance(rules, list):
+            raise DataError("schema `rules` must be a list, e.g. [\"start <= end\"]")
+        extra = dict(data.get("extra") or {})
+        if data.get("public") is True:  # the user's mark, at the top of the file or in extra
+            extra["public"] = True
         return cls(columns=cols, target=data.get("target"), version=int(data.get("version", 1)),
-                   extra=dict(data.get("extra") or {}))
+                   extra=extra, rules=list(rules))
 
     def to_json(self, path: str | Path | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -171,13 +231,18 @@ def infer_schema(
     numeric: Iterable[str] | None = None,
     drop: Iterable[str] | None = None,
     categorical_threshold: int = DEFAULT_CATEGORICAL_THRESHOLD,
+    identifiers: bool = True,
 ) -> Schema:
     """Infer one :class:`ColumnSpec` per column of ``df``.
 
-    Rules: bool, object, string and category dtypes are categorical; an integer or float column
-    with at most ``categorical_threshold`` distinct values is categorical too (a 0/1 flag, a
-    1-4 rating); other integer-valued columns are ``integer``; the rest ``numeric``. The
-    ``categorical``, ``ordinal``, ``numeric`` and ``drop`` arguments override the guesses.
+    Rules: dates and times (datetime values, or text in a common date format) are ``datetime``; with
+    ``identifiers``, keys (unique or nearly unique strings, unique integers named like a key),
+    e-mail addresses, phone numbers, names and free text are ``id``, ``pii`` or ``text``, generated in
+    their format and never learnt; a pandas ordered categorical is ``ordinal`` in its order; bool,
+    object, string and category dtypes are categorical; an integer or float column with at most
+    ``categorical_threshold`` distinct values is categorical too (a 0/1 flag, a 1-4 rating); other
+    integer-valued columns are ``integer``; the rest ``numeric``. The ``categorical``, ``ordinal``,
+    ``numeric`` and ``drop`` arguments override the guesses.
     """
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"expected a pandas DataFrame, got {type(df).__name__}")
@@ -228,6 +293,17 @@ def infer_schema(
                                 f"given order {[str(v) for v in order]}; list every value")
             specs.append(ColumnSpec(name, ORDINAL, str(s.dtype), missing_rate, categories=order))
             continue
+        explicit = name in categorical or name == target or name in numeric
+        dtype = s.dtype
+        if not explicit and isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
+            specs.append(ColumnSpec(name, ORDINAL, "category", missing_rate,
+                                    categories=[_plain(v) for v in dtype.categories]))
+            continue
+        if not explicit:
+            special = _special_spec(name, s, missing_rate, identifiers)
+            if special is not None:
+                specs.append(special)
+                continue
         kind = _guess_kind(name, s, categorical_threshold)
         if name in categorical or name == target:
             kind = CATEGORICAL
@@ -239,7 +315,8 @@ def infer_schema(
                                     f"treat the column as categorical")
             kind = INTEGER if _integer_valued(pd.to_numeric(s, errors="coerce")) else NUMERIC
         specs.append(_make_spec(name, s, kind, missing_rate))
-    return Schema(columns=specs, target=target)
+    # its bounds, categories and missing rates are the table's: never public knowledge by themselves
+    return Schema(columns=specs, target=target, extra={"read_from_data": True})
 
 
 def _integer_valued(s: pd.Series) -> bool:
@@ -253,8 +330,8 @@ def _guess_kind(name: str, s: pd.Series, threshold: int) -> str:
     if isinstance(s.dtype, pd.CategoricalDtype):
         return CATEGORICAL
     if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
-        raise DataError(f"column {name!r} holds dates/times, which are not supported yet: "
-                        f"convert it to a number (e.g. days since a date) or drop it with `drop` {shown(name)}")
+        raise DataError(f"column {name!r} holds durations, which are not supported yet: convert it to a "
+                        f"number (e.g. seconds) or drop it with `drop` {shown(name)}")
     if pd.api.types.is_numeric_dtype(s):
         vals = s.to_numpy(dtype=float, na_value=np.nan)
         if np.isinf(vals).any():
@@ -282,3 +359,26 @@ def _make_spec(name: str, s: pd.Series, kind: str, missing_rate: float) -> Colum
     if len(finite) == 0:
         raise DataError(f"column {name!r} has no finite numeric values: drop it with `drop` {shown(name)}")
     return ColumnSpec(name, kind, str(s.dtype), missing_rate, min=float(finite.min()), max=float(finite.max()))
+
+
+def _special_spec(name: str, s: pd.Series, missing_rate: float, identifiers: bool) -> ColumnSpec | None:
+    """A date column, or (with ``identifiers``) a key, personal data or free text; else None."""
+    if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_object_dtype(s) or \
+            pd.api.types.is_string_dtype(s):
+        meta = dates.detect(s)
+        if meta is not None:
+            spec = ColumnSpec(name, DATETIME, meta["dtype"], missing_rate, format=meta["format"],
+                              timezone=meta["timezone"], unit=meta["unit"])
+            units = dates.to_units(s, spec)
+            units = units[~np.isnan(units)]
+            spec.min, spec.max = dates.iso(units.min(), spec.unit), dates.iso(units.max(), spec.unit)
+            return spec
+    if identifiers:
+        if not pd.api.types.is_numeric_dtype(s):
+            n_num, n_text = _looks_numeric_text(s)
+            if n_num and n_text and n_num >= n_text:  # numbers with some text: the error below names them
+                return None
+        found = ids.detect(name, s)
+        if found is not None:
+            return ColumnSpec(name, found[0], str(s.dtype), missing_rate, pattern=found[1])
+    return None

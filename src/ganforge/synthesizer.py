@@ -9,6 +9,7 @@ not fit in memory (``ganforge.scale.streaming``). Differential privacy changes w
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -17,19 +18,23 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import identifiers as idgen
 from . import modelfile
 from .version import __version__
 from .config import Config
 from .encoding import TableEncoder, parse_condition_on
-from .encoding.condition import COLUMN, KMEANS
+from .encoding.condition import COLUMN, KMEANS, numeric_conditions
 from .errors import ConfigError, DataError, ModelFileError
-from .fitting import LoadedTrainer, fingerprint, fit_refiner, prepare_table, quality_monitor, rejection_sample
+from .columns import describe_columns
+from .fitting import (LoadedTrainer, fingerprint, fit_refiner, keep_rules, prepare_table, quality_monitor,
+                      rejection_sample)
 from .models import refine
 from .models.families import FAMILIES
 from .scale import distributed
 from .schema import Schema, infer_schema, jsonable
-from .training import Callback, Every, ProgressBar, Trainer
+from .training import Callback, Every, ProgressBar, ProgressLine, Trainer
 from .training import private as dp
+from .training import threads
 from .training.collectives import rank_seed
 from .training.kernels import resolve_device
 from .training.sources import TensorSource
@@ -74,20 +79,24 @@ class Synthesizer:
         enc = c.encoding if derive else dataclasses.replace(c.encoding, derive_columns=False)
         return TableEncoder(schema, enc, seed=c.runtime.seed, bounds_from_schema=c.privacy.enabled)
 
+    @threads.on_threads
     def fit(self, data: pd.DataFrame, target: str | None = None, *, condition_on: str | None = None,
             categorical=None, ordinal=None, numeric=None, drop=None, schema: Schema | None = None,
-            quiet: bool = True, callbacks: list[Callback] | None = None,
+            rules: list[str] | None = None, quiet: bool = True, callbacks: list[Callback] | None = None,
             checkpoint: str | Path | None = None, checkpoint_every: int = 500, resume: bool = False
             ) -> "Synthesizer":
         """Learn ``data``. ``target`` is the label column (the condition of cgan / wcgan);
-        ``condition_on`` another column, or ``kmeans:K``. ``checkpoint``: a file written atomically
-        every ``checkpoint_every`` steps; with ``resume=True`` training continues from it if it exists.
+        ``condition_on`` another column, or ``kmeans:K``. ``rules``: rules between columns that generated
+        rows keep (``"start <= end"``, ``"a + b = total"``, ``"pct in [0, 100]"``, ``"fixed(city, country)"``;
+        ``ganforge.rules``), beside those of ``schema`` and those fit detects. ``checkpoint``: a file written
+        atomically every ``checkpoint_every`` steps; with ``resume=True`` training continues from it if it
+        exists.
         """
         self._t_start = time.perf_counter()
-        # a schema that ganforge inferred from a scan of the data is not the user's public knowledge
-        public = schema is not None and "inferred_from" not in schema.extra
+        # differential privacy takes bounds and categories only from a schema the user declared public
+        public = schema is not None and schema.public
         schema, df, cond = prepare_table(data, self.config, self.model, target, condition_on, categorical, ordinal,
-                                          numeric, drop, schema)
+                                          numeric, drop, schema, rules=rules)
         self._start(schema, cond, checkpoint, public)
         t0 = time.perf_counter()
         self.encoder_ = self._encoder(schema)
@@ -107,10 +116,11 @@ class Synthesizer:
                     codes=codes)
         return self
 
+    @threads.on_threads
     def fit_files(self, path: str | Path, target: str | None = None, *, condition_on: str | None = None,
                   categorical=None, ordinal=None, numeric=None, drop=None, schema: Schema | None = None,
-                  sep: str | None = None, max_rows: int | None = None, cache_dir: str | Path | None = None,
-                  keep_cache: bool = False, batch_rows: int = 65_536,
+                  rules: list[str] | None = None, sep: str | None = None, max_rows: int | None = None,
+                  cache_dir: str | Path | None = None, keep_cache: bool = False, batch_rows: int = 65_536,
                   quiet: bool = True, callbacks: list[Callback] | None = None,
                   checkpoint: str | Path | None = None, checkpoint_every: int = 500, resume: bool = False
                   ) -> "Synthesizer":
@@ -147,10 +157,11 @@ class Synthesizer:
         kw = dict(quiet=quiet, callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                   resume=resume)
         if max_rows is not None or sc.rows <= len(sc.sample):
-            return self.fit(sc.sample, target, condition_on=condition_on, schema=schema, **kw)
+            return self.fit(sc.sample, target, condition_on=condition_on, schema=schema, rules=rules, **kw)
 
+        # rules are not detected on a sample, where one may hold by chance
         schema, sample, cond = prepare_table(sc.sample, c, self.model, target, condition_on, None, None, None, None,
-                                            schema)
+                                            schema, rules=rules, detect=False)
         if cond and cond[0] == KMEANS:
             raise ConfigError("`condition_on` kmeans clusters the whole table in memory: add `max_rows` to train "
                               "on a sample, or condition on a column")
@@ -192,23 +203,21 @@ class Synthesizer:
         was). ``df``: the rows the monitor scores against (the table, or a sample of a streamed one)."""
         c, dev, ctx, enc = self.config, self.device_, self.dist_, self.encoder_
         family = FAMILIES[c.family]
-        steps = family.steps(c, n_rows)
         self._private = None
         cond = enc.condition_
         n_labels = cond.width if cond else 0
-        if c.privacy.enabled:
-            self._private = dp.plan(float(c.privacy.dp_epsilon), c.privacy.dp_delta, len(df), c.training.batch_size,
-                                    c.training.pretrain_critic_steps + steps * c.training.n_critic,
-                                    c.privacy.dp_max_grad_norm, conditional=cond is not None)
-            if cond is not None:  # label frequencies for sampling: Laplace-noised counts, their share of epsilon
-                counts = np.bincount(codes, minlength=n_labels)
-                cond.frequencies = dp.noisy_frequencies(counts, self._private.epsilon_counts,
-                                                        np.random.default_rng(c.runtime.seed)).tolist()
+        if c.privacy.enabled:  # noisy counts, and the noisy row count stands for n (budget, delta, the file)
+            self._private, counted = dp.start(c, n_rows, None if cond is None else codes, n_labels,
+                                              lambda rows: family.steps(c, rows))
+            n_rows = counted.rows
+            if cond is not None:
+                cond.frequencies = counted.frequencies
+        steps = family.steps(c, n_rows)
         devices = [dev.index or 0] if dev.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(c.runtime.seed)
             private = None if self._private is None else (
-                lambda d, loss: dp.PrivateCritic(d, loss, c.training.gp_lambda, self._private, len(df)))
+                lambda d, loss: dp.PrivateCritic(d, loss, c.training.gp_lambda, self._private, n_rows))
             self.family_ = family.for_table(c, enc.spans, enc.width, n_labels, device=dev, dist=ctx, training=True,
                                             private=private, n_rows=n_rows)
             if ctx.active:  # each rank draws its rows and noise from its own stream
@@ -216,7 +225,9 @@ class Synthesizer:
             self.family_.source = make_source(n_labels, cond.onehot if cond else None)
             cbs: list[Callback] = list(callbacks or [])
             if not quiet and ctx.is_main:
-                cbs.insert(0, ProgressBar(steps, f"{self.model}/{self.preset}"))
+                # a bar on a terminal; elsewhere (a log file, a notebook, CI) a line every 20 seconds
+                cbs.insert(0, ProgressBar(steps, f"{self.model}/{self.preset}") if sys.stdout.isatty() else
+                           ProgressLine(steps, f"{self.model}/{self.preset}", c.training.batch_size))
             self.fingerprint_, self.n_rows_ = fingerprint, n_rows
             self.trainer_ = trainer = Trainer(self.family_, cbs, dev, ctx)
             self.monitor_ = quality_monitor(c, df, self.schema_, steps, self._generate)
@@ -274,11 +285,21 @@ class Synthesizer:
         if not hasattr(self, "family_"):
             raise ConfigError("this Synthesizer is not fitted yet: call fit(df) or Synthesizer.load(path)")
 
-    def _generate(self, n: int, want: Any, g: torch.Generator, codes: torch.Tensor | None = None) -> pd.DataFrame:
-        """``n`` rows; their condition codes drawn for ``want`` (see ``Condition.draw``) unless given."""
+    def _generate(self, n: int, want: Any, g: torch.Generator, codes: torch.Tensor | None = None,
+                  ids: idgen.Stream | None = None) -> pd.DataFrame:
+        """``n`` rows; their condition codes drawn for ``want`` (see ``Condition.draw``) unless given;
+        ``ids``: the sampling call's generated keys. Rows that break a rule kept by rejection are drawn
+        again (with the same codes)."""
         cond = self.encoder_.condition_
         if cond is not None and codes is None:
             codes = cond.draw(n, want, g)
+        if self.encoder_.has_rules:
+            return keep_rules(lambda m, c: self._decoded(m, g, c, ids), self.encoder_, n, codes)
+        return self._decoded(n, g, codes, ids)
+
+    def _decoded(self, n: int, g: torch.Generator, codes: torch.Tensor | None, ids: idgen.Stream | None
+                 ) -> pd.DataFrame:
+        cond = self.encoder_.condition_
         k = self.config.training.refine_candidates if getattr(self, "refiner_", None) is not None else 1
         if k > 1:  # each row one of k candidates with its condition, picked by the refiner's density ratio
             cand = None if codes is None else codes.repeat_interleave(k)
@@ -290,7 +311,7 @@ class Synthesizer:
         rng = None
         if self.encoder_.has_rare_buckets:  # values behind rare codes come from this sample's seed
             rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=g)))
-        return self.encoder_.inverse_transform(out, rng, None if codes is None else codes.numpy())
+        return self.encoder_.inverse_transform(out, rng, None if codes is None else codes.numpy(), ids)
 
     def iter_sample(self, n: int, condition: ConditionSpec | None = None, seed: int | None = None,
                     chunk_size: int = 100_000, return_codes: bool = False) -> Iterator[pd.DataFrame]:
@@ -308,19 +329,29 @@ class Synthesizer:
         if seed is None:
             seed = int(np.random.default_rng().integers(2**62))
         g = torch.Generator().manual_seed(int(seed))
-        codes = cond.draw(n, condition.get(label), g) if cond is not None else None
-        rest = {c: v for c, v in condition.items() if c != label}
+        want = condition.get(label)
+        rest = numeric_conditions(self.schema_, {c: v for c, v in condition.items() if c != label})
+        stream, n_threads = idgen.Stream(seed), threads.resolve(self.config.runtime.threads)
+
+        def generate(m, want, g_, part):
+            with threads.limited(n_threads):
+                return self._generate(m, want, g_, part, ids=stream)
+
         if rest:
             if return_codes:
                 raise DataError("return_codes is not available with a condition on a column the model was not "
                                 "trained on (rows are kept by rejection)")
-            yield from rejection_sample(self._generate, self.schema_, self.encoder_.condition_, n, rest, codes, g,
+            codes = cond.draw(min(n, chunk_size), want, g) if cond is not None else None  # one chunk's, whatever n
+            yield from rejection_sample(generate, self.schema_, self.encoder_.condition_, n, rest, codes, g,
                                         chunk_size)
+            if n == 0:  # one empty frame still gives a writer the columns and their dtypes
+                yield generate(0, None, g, None if codes is None else codes[:0])
             return
-        for start in range(0, n, chunk_size):
+        draws = cond.draws(n, want, g, chunk_size) if cond is not None else None  # memory does not grow with n
+        for start in range(0, max(n, 1), chunk_size):  # n = 0: one empty frame, with the columns
             m = min(chunk_size, n - start)
-            part = None if codes is None else codes[start:start + m]
-            df = self._generate(m, None, g, part)
+            part = None if draws is None else next(draws)
+            df = generate(m, None, g, part)
             yield (df, None if part is None else part.numpy()) if return_codes else df
 
     def sample(self, n: int, condition: ConditionSpec | None = None, seed: int | None = None,
@@ -355,6 +386,11 @@ class Synthesizer:
         return self.family_.score(X, onehot)
 
     @property
+    def rules_(self) -> list:
+        """The rules generated rows keep (``ganforge.rules.Rule``: stated and detected), as fit planned them."""
+        return [p.rule for p in self.encoder_.constraints_.plans]
+
+    @property
     def scores_are_probabilities(self) -> bool:
         """Whether ``discriminator_scores`` are probabilities of "real" (else critic values)."""
         return self.family_.loss.probabilities
@@ -386,6 +422,8 @@ class Synthesizer:
                 "encoder_fit_seconds": round(getattr(self, "encoder_fit_seconds_", float("nan")), 3),
                 "n_rows": self.n_rows_, "encoded_width": self.encoder_.width,
                 "derived_columns": {d.spec.name: d.source for d in self.encoder_.derived_},
+                "columns": describe_columns(self.schema_, self.encoder_.get_state()),
+                "threads": getattr(self, "threads_", None),
                 "precision": tr.precision, "dp": getattr(self, "dp_", None),
                 "refine": getattr(self, "refine_figures_", None)}
 
@@ -395,7 +433,7 @@ class Synthesizer:
         p = modelfile.check_writable(path, "model")
         meta = self._meta()
         hist = {k: [r.get(k) for r in self.trainer_.history] for k in (self.trainer_.history[:1] or [{}])[0]}
-        meta["training"] = {**self.summary(), "history": hist}
+        meta["training"] = {**self.summary(), "history": hist, **dp.untimed(getattr(self, "dp_", None))}
         modules = dict(self.family_.saved_modules())
         if getattr(self, "refiner_", None) is not None:
             modules["refiner"] = self.refiner_
@@ -406,10 +444,8 @@ class Synthesizer:
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> "Synthesizer":
         """A fitted Synthesizer from a model file (never executes code from it), on ``device``."""
-        tensors, meta = modelfile.load(path, kind="model")
-        if meta.get("data") == "images":
-            raise ModelFileError(f"{path} is an image model: load it with ganforge.ImageSynthesizer.load "
-                                 f"(command line: ganforge sample-images)")
+        from . import modelcheck  # the metadata, and every size it implies against the tensors, before any build
+        tensors, meta = modelcheck.load_table(path)
         try:
             self = cls.__new__(cls)
             self.config = Config.from_flat({**meta["config"], "model": meta["model"], "preset": meta["preset"],

@@ -13,16 +13,46 @@ import typer
 
 from ..errors import GanforgeError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+# plain help: rich markup would take "[ray]" in "pip install 'ganforge[ray]'" for a tag, and show flags as
+# taking a <bool>; and rich's help formatter is a fifth of a second of start-up
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Synthetic tables with GANs, and the evidence that they are good.\n\n"
                        "Example:  ganforge fit data.csv --model wcgan --target label -o model.gfm && "
                        "ganforge sample model.gfm -n 1000 -o synthetic.csv")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from ..version import __version__
+
+        print(f"ganforge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="Print ganforge's version and exit.")) -> None:
+    """Synthetic tables with GANs, and the evidence that they are good.
+
+    Example:  ganforge fit data.csv --model wcgan --target label -o model.gfm && ganforge sample model.gfm
+    -n 1000 -o synthetic.csv
+    """
 
 
 def console():
     from rich.console import Console
 
     return Console(stderr=False)
+
+
+def literal(value) -> str:
+    """A value read from a file as rich prints it: on one line, its brackets literal (a column named
+    ``weight [kg]`` or ``[/x]`` is printed as it is, not read as markup)."""
+    from rich.markup import escape
+
+    from ..errors import one_line
+
+    return escape(one_line(str(value)))
 
 
 def monitor_best(q: dict) -> str:
@@ -46,6 +76,7 @@ FLAGS = {
     "stream": "--stream", "cache_dir": "--cache-dir", "sep": "--sep", "data_dir": "--data-dir",
     "seeds": "--seeds", "minority": "--minority", "keep": "--keep", "keep_fraction": "--keep-fraction",
     "add": "--add", "models": "--models", "base_minority": "--base-minority",
+    "threads": "--threads", "rules": "--rule",
 }
 
 
@@ -89,9 +120,19 @@ def _torchrun(argv: list[str], nproc: int) -> int:
             skip = True
         elif not a.startswith("--nproc="):
             rest.append(a)
+    from ..training.threads import free_cores
+
     env = dict(os.environ)
-    # one share of the cores per process (torchrun would set 1)
-    env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // nproc))
+    # each process --threads, or its share of the cores (torchrun would set 1): of the free ones unless
+    # the environment set a count (then of all of them, as before --threads)
+    threads = next((a.split("=", 1)[1] for a in argv if a.startswith("--threads=")), None)
+    if threads is None and "--threads" in argv[:-1]:
+        threads = argv[argv.index("--threads") + 1]
+    if threads and threads.isdigit():
+        env["OMP_NUM_THREADS"] = threads
+    else:
+        cores = (os.cpu_count() or 1) if env.get("OMP_NUM_THREADS") else free_cores()
+        env["OMP_NUM_THREADS"] = str(max(1, cores // nproc))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
            "-m", "ganforge", *rest]
     # the progress bar goes to stdout as it comes; stderr is read so that a rank's one-line error is
@@ -108,11 +149,51 @@ def _torchrun(argv: list[str], nproc: int) -> int:
     return r.returncode
 
 
+def _show_warning(text, category, filename, lineno, file=None, line=None, _default=None):
+    """A ``GanforgeWarning`` as one ``warning: ...`` line (flags named as flags); others as Python shows them."""
+    from ..errors import GanforgeWarning
+
+    if issubclass(category, GanforgeWarning):
+        sys.stderr.write(f"warning: {message(GanforgeError(str(text)))}\n")
+    else:
+        _default(text, category, filename, lineno, file, line)
+
+
+class Terminated(SystemExit):
+    """SIGTERM ends the command as Ctrl-C does: the exception unwinds through the writers, which remove
+    their temporary files (modelfile.atomic_write); the exit code is 128 + 15."""
+
+
+def _terminated(signum, frame):
+    raise Terminated(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; usage errors are handled by typer (exit 2), ganforge errors print one line."""
+    import functools
+    import signal
+    import threading
+    import warnings
+
     args = list(sys.argv[1:] if argv is None else argv)
+    shown, handler = warnings.showwarning, None
+    warnings.showwarning = functools.partial(_show_warning, _default=shown)
+    if threading.current_thread() is threading.main_thread():
+        handler = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _run(args)
+    finally:
+        warnings.showwarning = shown
+        if handler is not None:
+            signal.signal(signal.SIGTERM, handler)
+
+
+def _run(args: list[str]) -> int:
     try:
         app(args=args, prog_name="ganforge")
+    except Terminated as exc:
+        print("terminated", file=sys.stderr)
+        return int(exc.code)
     except SystemExit as exc:  # typer always exits: 0, or 2 for a usage error
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except Relaunch as launch:

@@ -52,7 +52,7 @@ def evaluate(
 
 @app.command(epilog="Example: ganforge study pima -o out/pima   |   ganforge study fraud --quick")
 def study(
-    name: str = typer.Argument(..., help="pima, german, fraud, adult, categorical or mnist."),
+    name: str = typer.Argument(..., metavar="NAME", help="pima, german, fraud, adult, categorical or mnist."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Folder holding the dataset folders "
                                                                      "(default: $GANFORGE_DATA or ../shared/datasets)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Results folder (default out/studies/NAME); "
@@ -83,7 +83,7 @@ def study(
 @app.command(epilog="Example: ganforge augment fraud.csv --target Class --minority 1 --add 50,100,200 "
                      "--base-minority 100 -o augment-out")
 def augment(
-    data: Path = typer.Argument(..., help="CSV or Parquet training table with a binary target."),
+    data: Path = typer.Argument(..., metavar="DATA", help="CSV or Parquet training table with a binary target."),
     target: str = typer.Option(..., "--target", "-t", help="The binary label column."),
     minority: str = typer.Option(..., "--minority", help="The label value to add rows of (the rare class)."),
     add: str = typer.Option("50,100,200,400", "--add", help="Rows to add, comma separated (0 is always included)."),

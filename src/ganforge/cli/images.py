@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import ConfigError
-from .app import console, app
+from .app import app, console, literal
 
 
 def info_images(model_path: Path, meta: dict, as_json: bool) -> None:
@@ -21,12 +21,13 @@ def info_images(model_path: Path, meta: dict, as_json: bool) -> None:
     cfg = meta["config"]
     hist = meta.get("history") or {}
     steps = hist.get("step", [None])[-1] if hist.get("step") else None
-    con.print(f"[bold]{model_path}[/bold]: image model {meta['model']}, preset {meta['preset']}, "
-              f"ganforge {meta.get('ganforge_version')}")
-    con.print(f"images {' x '.join(map(str, meta['shape']))} ({meta['dtype']}, values {meta['value_range'][0]:g} .. "
-              f"{meta['value_range'][1]:g}); trained on {meta['n_images']} images in {meta.get('fit_seconds', 0):.0f} s"
-              + (f", {steps} steps" if steps else "") + f"; seed {cfg['seed']}")
-    con.print(f"labels: {meta['classes'] if meta['classes'] is not None else 'none (unconditional)'}")
+    con.print(f"[bold]{literal(model_path)}[/bold]: image model {literal(meta['model'])}, preset "
+              f"{literal(meta['preset'])}, ganforge {literal(meta.get('ganforge_version'))}")
+    con.print(f"images {' x '.join(map(str, meta['shape']))} ({literal(meta['dtype'])}, values "
+              f"{meta['value_range'][0]:g} .. {meta['value_range'][1]:g}); trained on {meta['n_images']} images in "
+              f"{meta.get('fit_seconds') or 0:.0f} s" + (f", {steps} steps" if steps else "")
+              + f"; seed {literal(cfg.get('seed'))}")
+    con.print(f"labels: {literal(meta['classes']) if meta['classes'] is not None else 'none (unconditional)'}")
 
 
 
@@ -62,7 +63,7 @@ def _load_images(path: Optional[Path]):
 
 @app.command("fit-images", epilog="Example: ganforge fit-images digits.npz --model cwgan --steps 2000 -o digits.gfm")
 def fit_images(
-    data: Optional[Path] = typer.Argument(None, help=".npz with arrays 'images' (n, h, w) or (n, c, h, w) and "
+    data: Optional[Path] = typer.Argument(None, metavar="DATA", help=".npz with arrays 'images' (n, h, w) or (n, c, h, w) and "
                                                      "'labels', or .npy images (default: scikit-learn's 8x8 digits)."),
     output: Path = typer.Option(..., "-o", "--output", help="Model file to write."),
     model: str = typer.Option("cwgan", "--model", "-m", help="cwgan, wgan, progan or vae."),
@@ -99,7 +100,7 @@ def fit_images(
 @app.command("sample-images", epilog="Example: ganforge sample-images digits.gfm -n 64 --label 5 -o fives.png")
 def sample_images(
     model_path: Path = typer.Argument(..., metavar="MODEL", help="Model file written by `ganforge fit-images`."),
-    n: int = typer.Option(..., "-n", help="Number of images."),
+    n: int = typer.Option(..., "-n", "--rows", help="Number of images."),
     output: Path = typer.Option(..., "-o", "--output", help=".npz (arrays images, labels) or .png (a grid)."),
     label: Optional[str] = typer.Option(None, "--label", help="Label of the images (conditional models)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),

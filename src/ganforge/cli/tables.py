@@ -10,23 +10,32 @@ from typing import Optional
 import typer
 
 from ..errors import ConfigError
-from .app import Relaunch, console, has_cuda, monitor_best, app
+from .app import Relaunch, app, console, has_cuda, literal, monitor_best
 from .options import parse_conditions, parse_set
+
+from ..models.registry import PRESETS  # data only: cheap to import
+
+#: the default preset's budget and batch, for --help (the flags default to the preset's values)
+_DEFAULT = PRESETS["default"]
 
 
 @app.command(epilog="Example: ganforge fit adult.csv --model wcgan --target income --epochs 50 -o adult.gfm")
 def fit(
-    data: Path = typer.Argument(..., help="CSV or Parquet file with a header row, or a folder of Parquet parts "
-                                          "(streamed: it need not fit in memory)."),
+    data: Path = typer.Argument(..., metavar="DATA", help="CSV or Parquet file with a header row, or a folder of "
+                                                          "Parquet parts (streamed: it need not fit in memory)."),
     output: Path = typer.Option(..., "-o", "--output", help="Model file to write (e.g. model.gfm)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="gan, cgan, wgan, wcgan, latent-wgan or latent-wcgan (default: wcgan "
                                                                      "with a --target or --condition-on, else wgan)."),
     target: Optional[str] = typer.Option(None, "--target", "-t", help="Label column (the condition of cgan/wcgan)."),
     preset: str = typer.Option("default", "--preset", "-p", help="default, ctgan-like, pima-paper, ons-paper, registry-paper."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Generator steps (overrides --epochs)."),
-    epochs: Optional[float] = typer.Option(None, "--epochs", help="Passes over the data."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Rows per batch."),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate of both networks."),
+    epochs: Optional[float] = typer.Option(None, "--epochs", help="Passes over the data (default: the preset's; "
+                                           "default: {e}, at least {m:,} steps).".format(
+                                               e=_DEFAULT["epochs"], m=_DEFAULT["min_steps"])),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Rows per batch (default: the preset's; "
+                                             "default: {b}).".format(b=_DEFAULT["batch_size"])),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate of both networks (default: the preset's; "
+                                       "default: {lr:g}).".format(lr=_DEFAULT["lr_g"])),
     seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same model."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     condition_on: Optional[str] = typer.Option(None, "--condition-on",
@@ -61,11 +70,21 @@ def fit(
                                                "--steps/--epochs is an upper bound. With --early-stopping or "
                                                "--eval-every the best generator so far is kept."),
     dp_epsilon: Optional[float] = typer.Option(None, "--dp-epsilon", help="Train with differential privacy "
-                                               "(DP-SGD on the discriminator) to this epsilon; needs --schema "
-                                               "with the bounds and categories. See docs/guide/privacy.md."),
+                                               "(DP-SGD on the discriminator) to this epsilon; needs a --schema "
+                                               "of public bounds and categories marked \"public\": true. See "
+                                               "docs/guide/privacy.md."),
     dp_delta: Optional[float] = typer.Option(None, "--dp-delta", help="The delta of (epsilon, delta)-DP "
                                              "(default 1/(10 n))."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Any preset option, KEY=VALUE (repeatable)."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
+                                             help="Any option of docs/guide/tables.md#options (repeatable)."),
+    rule: Optional[list[str]] = typer.Option(None, "--rule", metavar="RULE",
+                                             help='A rule every generated row keeps (repeatable): "start <= end", '
+                                                  '"net + tax = gross", "pct in [0, 100]", "fixed(city, country)". '
+                                                  "fit also finds inequalities and sums the rows keep (--set "
+                                                  "detect_rules=false to not)."),
+    threads: Optional[int] = typer.Option(None, "--threads", metavar="N",
+                                          help="CPU threads (default: the cores other processes leave free, or "
+                                               "OMP_NUM_THREADS when set)."),
     stream: bool = typer.Option(False, "--stream", help="Stream a CSV or Parquet file from disk in bounded memory "
                                                         "(a folder is always streamed)."),
     max_rows: Optional[int] = typer.Option(None, "--max-rows", help="Train on a uniform sample of N rows (read in "
@@ -80,7 +99,8 @@ def fit(
     workers: int = typer.Option(2, "--workers", help="Ray Train workers (with --engine ray)."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default: "
                                                                           "RAY_ADDRESS, or a local instance)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar (or, without a terminal, no "
+                                                            "progress lines)."),
 ):
     """Learn a table and save the model."""
     from .. import io, modelfile
@@ -110,7 +130,8 @@ def fit(
     for k, v in (("steps", steps), ("epochs", epochs), ("batch_size", batch_size), ("lr_g", lr), ("lr_d", lr),
                  ("categorical_threshold", categorical_threshold), ("eval_every", eval_every), ("monitor", monitor),
                  ("ema_decay", ema_decay),
-                 ("time_limit", time_limit), ("dp_epsilon", dp_epsilon), ("dp_delta", dp_delta)):
+                 ("time_limit", time_limit), ("dp_epsilon", dp_epsilon), ("dp_delta", dp_delta),
+                 ("threads", threads)):
         if v is not None:
             overrides[k] = v
     overrides.update(seed=seed, device=device)
@@ -122,13 +143,20 @@ def fit(
         checkpoint = output.with_name(output.name + ".ckpt")
     columns = dict(target=target, condition_on=condition_on, categorical=split_list_option(categorical),
                    numeric=split_list_option(numeric), ordinal=parse_ordinal_option(ordinal) if ordinal else None,
-                   drop=split_list_option(drop), schema=sch, quiet=quiet, checkpoint=checkpoint,
+                   drop=split_list_option(drop), schema=sch, rules=list(rule or []) or None, quiet=quiet,
+                   checkpoint=checkpoint,
                    checkpoint_every=checkpoint_every or 500, resume=resume)
     files = stream or max_rows is not None or data.is_dir()
     if engine == "ray":
+        import os
+
         from ..scale import ray as ray_engine
+        from ..training.threads import choose
 
         columns["quiet"] = True
+        if threads is None and ray_address is None and not os.environ.get("RAY_ADDRESS"):
+            # workers on this machine share its free cores (Ray would give each one thread)
+            overrides["threads"] = choose(None, workers) or max(1, (os.cpu_count() or 1) // workers)
         try:
             ray_engine.fit(Synthesizer, model, preset, overrides, data, output, columns, files=files, sep=sep, max_rows=max_rows,
                            cache_dir=cache_dir, workers=workers, use_gpu=device.startswith("cuda") or (device == "auto" and has_cuda()),
@@ -154,9 +182,12 @@ def fit(
     if save_schema is not None:
         syn.schema_.to_json(save_schema)
     s = syn.summary()
-    print(f"saved {output}: {model}/{preset}, {s['steps']} steps on {s['n_rows']} rows in {s['fit_seconds']:.1f} s "
+    on = f" on {s['threads']} CPU thread{'s' if s['threads'] != 1 else ''}" if s.get("threads") else ""
+    print(f"saved {output}: {model}/{preset}, {s['steps']} steps on {s['n_rows']} rows in {s['fit_seconds']:.1f} s{on} "
           f"(encoder {s['encoder_fit_seconds']:.1f} s)"
           + ("; stopped at the --time-limit" if s.get("stopped_by") == "time_limit" else ""))
+    for line in _column_lines(s.get("columns") or {}):
+        print(line)
     if s.get("derived_columns"):
         print(_derived_line(s["derived_columns"]))
     if s.get("precision") == "bfloat16":
@@ -169,6 +200,19 @@ def fit(
         q = s["quality"]
         print(f"{monitor_best(q)} (weights kept)" + ("; stopped early" if q["stopped_early"] else ""))
 
+
+
+def _column_lines(columns: dict[str, str]) -> list[str]:
+    """What the fit did with the columns not learnt as they are, and the rules it keeps (``summary()``'s
+    ``columns``), one line each."""
+    cols = {k: v for k, v in columns.items() if not k.startswith("rule ")}
+    rules = {k[5:]: v for k, v in columns.items() if k.startswith("rule ")}
+    out = [f"column {name}: {how}" for name, how in cols.items()]
+    out += [f"rule {text}: {how}" for text, how in rules.items()]
+    if any(" generated, not learnt" in v for v in cols.values()):
+        out.append("generated columns hold new values, never training ones (--set identifiers=drop to leave them "
+                   "out, --categorical COL to learn one)")
+    return out
 
 
 def _derived_line(derived: dict[str, str]) -> str:
@@ -199,6 +243,9 @@ def sample(
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default: "
                                                                           "RAY_ADDRESS, or a local instance)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    threads: Optional[int] = typer.Option(None, "--threads", metavar="N",
+                                          help="CPU threads for one output file (default: the cores other "
+                                               "processes leave free, or OMP_NUM_THREADS when set)."),
 ):
     """Generate rows from a saved model (written atomically: no partial file on failure)."""
     from .. import io
@@ -232,6 +279,8 @@ def sample(
     io.output_format(output)
     io.check_writable(output, "output")
     syn = Synthesizer.load(model_path, device=device)
+    if threads is not None:
+        syn.config = syn.config.replace(threads=threads)
     t0 = time.perf_counter()
     rows = io.write_table(syn.iter_sample(n, condition=cond, seed=seed, chunk_size=chunk_size), output)
     dt = time.perf_counter() - t0
@@ -245,13 +294,16 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     """Describe a saved model: settings, columns, training summary."""
     from rich.table import Table
 
-    from .. import modelfile
+    from .. import modelcheck, modelfile
+    from ..config import Config
     from .images import info_images
 
-    _, meta = modelfile.load(model_path, kind="model")
+    meta, shapes = modelfile.read_meta(model_path, kind="model")
     if meta.get("data") == "images":
+        modelcheck.check_images(model_path, meta, shapes)
         info_images(model_path, meta, as_json)
         return
+    modelcheck.check_table(model_path, meta, shapes)  # every value printed below has its type and range
     if as_json:
         m = dict(meta)
         m.get("training", {}).pop("history", None)
@@ -259,43 +311,61 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
         print(json.dumps(m, indent=2))
         return
     con = console()
-    cfg, tr = meta["config"], meta.get("training", {})
-    con.print(f"[bold]{model_path}[/bold]: model {meta['model']}, preset {meta['preset']}, "
-              f"ganforge {meta.get('ganforge_version')}")
-    con.print(f"trained {tr.get('steps')} steps on {meta.get('n_rows')} rows in {tr.get('fit_seconds')} s; "
+    cfg = Config.from_flat({**meta["config"], "model": meta["model"], "preset": meta["preset"], "device": "cpu"})
+    tr = meta.get("training", {})
+    con.print(f"[bold]{literal(model_path)}[/bold]: model {literal(meta['model'])}, preset {literal(meta['preset'])}, "
+              f"ganforge {literal(meta.get('ganforge_version'))}")
+    took = f"in {tr['fit_seconds']} s" if tr.get("fit_seconds") is not None else "(no durations kept: private)"
+    con.print(f"trained {tr.get('steps')} steps on {meta.get('n_rows')} rows {took}; "
               f"batch {cfg['batch_size']}, latent {cfg['latent_dim']}, seed {cfg['seed']}, "
               f"encoding {cfg['numeric_encoding']}/{cfg['categorical_encoding']}, "
-              f"{tr.get('precision', 'float32')} training products")
-    if cfg.get("ema_decay"):  # files from before the option have no key: last weights
+              f"{tr.get('precision') or 'float32'} training products")
+    if cfg["ema_decay"]:  # files from before the option have none: last weights
         con.print(f"generator: moving average of its weights (decay {cfg['ema_decay']:g})")
     derived = {d["column"]: d["source"] for d in meta.get("encoder", {}).get("derived", [])}
     if derived:
-        con.print(_derived_line(derived))
+        con.print(literal(_derived_line(derived)))
+    from ..columns import describe_columns
+    from ..schema import Schema
+
+    for line in _column_lines(describe_columns(Schema.from_dict(meta["schema"]), meta.get("encoder", {}))):
+        con.print(literal(line))
     cond = meta.get("condition")
     if cond:
-        con.print(f"condition: {cond['column']} ({cond['kind']}), values {cond['categories'][:10]}")
+        con.print(f"condition: {literal(cond['column'])} ({cond['kind']}), values {literal(cond['categories'][:10])}")
     quality = tr.get("quality")
-    dp = meta.get("dp")
-    if dp:
-        con.print(f"differential privacy: epsilon {dp['epsilon_spent']:.3f} spent of {dp['epsilon']:g} (delta "
-                  f"{dp['delta']:.2g}) in {dp['critic_steps']} discriminator steps; noise multiplier "
-                  f"{dp['noise_multiplier']:.3f}, clip {dp['max_grad_norm']:g}, sample rate {dp['sample_rate']:.4f}; "
-                  f"{dp['accountant']}")
+    if meta.get("dp"):
+        con.print(literal(_privacy_line(meta["dp"])))
     if quality:
-        con.print(f"quality monitor: {monitor_best(quality)}" + (" (stopped early)" if quality.get("stopped_early") else ""))
+        con.print(f"quality monitor: {literal(monitor_best(quality))}" + (" (stopped early)" if quality.get("stopped_early") else ""))
     hist = tr.get("history") or {}
-    if hist.get("g_loss"):
-        d_last = hist["d_loss"][-1]
+    if hist.get("g_loss") and hist["g_loss"][-1] is not None:
+        d_last = (hist.get("d_loss") or [None])[-1]
         con.print(f"final losses: G {hist['g_loss'][-1]:.4f}, D "
                   + ("not recorded (private)" if d_last is None or d_last != d_last else f"{d_last:.4f}"))
     t = Table(title="columns")
     for h in ("column", "kind", "dtype", "missing", "range / categories"):
         t.add_column(h)
     for c in meta["schema"]["columns"]:
-        rng = f"{c['min']:g} .. {c['max']:g}" if c.get("min") is not None else ", ".join(map(str, (c.get("categories") or [])[:6]))
+        if c.get("min") is not None and c.get("max") is not None:
+            rng = f"{c['min']:g} .. {c['max']:g}" if not isinstance(c["min"], str) else f"{c['min']} .. {c['max']}"
+        else:
+            rng = ", ".join(map(str, (c.get("categories") or [])[:6]))
         if c.get("categories") and len(c["categories"]) > 6:
             rng += f", ... ({len(c['categories'])})"
-        t.add_row(c["name"], c["kind"], c["dtype"], f"{c['missing_rate']:.1%}", rng)
+        t.add_row(literal(c["name"]), literal(c["kind"]), literal(c["dtype"]), f"{c.get('missing_rate', 0.0):.1%}", literal(rng))
     con.print(t)
 
 
+def _privacy_line(dp: dict) -> str:
+    """What a private model spent on what (files from before the breakdown: the total and the noise)."""
+    head = f"differential privacy: epsilon {dp['epsilon_spent']:.3f} spent of {dp['epsilon']:g} (delta {dp['delta']:.2g})"
+    sgd = (f"{dp['critic_steps']} discriminator steps of DP-SGD (noise multiplier {dp['noise_multiplier']:.3f}, "
+           f"clip {dp['max_grad_norm']:g}, sample rate {dp['sample_rate']:.4f})")
+    spent = dp.get("spent")
+    if not spent:
+        return f"{head} in {sgd}; {dp.get('accountant', '')}"
+    what = {"dp_sgd": sgd, "label_counts": "the label counts (Laplace)", "row_count": "the row count (Laplace)"}
+    parts = [f"{v:.3f} on {what.get(k, k)}" for k, v in spent.items()]
+    return f"{head}: " + ", ".join(parts) + f"; {dp.get('schema', 'bounds and categories from the schema')}; " \
+        f"{dp.get('accountant', '')}"

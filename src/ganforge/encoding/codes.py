@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, shown
-from ..schema import CATEGORICAL, INTEGER, ColumnSpec
+from .. import dates
+from ..schema import CATEGORICAL, INTEGER, NUMERIC, ORDINAL, ColumnSpec, Schema
+
+
+#: the largest magnitude of a value ganforge learns (the mixtures of mode-specific encoding overflow
+#: from about 1e154)
+LARGEST = 1e100
 
 
 def category_codes(s: pd.Series, categories: list[Any], missing_code: bool) -> np.ndarray:
@@ -30,6 +36,11 @@ def numeric_values(s: pd.Series, name: str) -> np.ndarray:
                         f"it with `categorical` {shown(name)}")
     if np.isinf(v).any():
         raise DataError(f"column {name!r} contains infinite values: replace them with NaN or drop the column")
+    big = float(np.nanmax(np.abs(v), initial=0.0))
+    if big > LARGEST:  # squares and sums of such values overflow float64 (the mixtures' variances, a range)
+        raise DataError(f"column {name!r} holds values as large as {big:.3g}; ganforge learns numbers up to "
+                        f"{LARGEST:g} in size: rescale the column (divide it by a power of ten) or drop it with "
+                        f"`drop` {shown(name)}")
     return v
 
 
@@ -49,8 +60,9 @@ def values_from_codes(codes: np.ndarray, categories: list[Any], spec: ColumnSpec
     lookup = np.empty(len(categories), dtype=object)
     lookup[:] = [np.nan if c is None else c for c in categories]
     values = pd.Series(lookup[np.asarray(codes)], dtype=object)
-    if spec.kind == CATEGORICAL and spec.dtype == "category":
-        return pd.Series(pd.Categorical(values, categories=spec.categories))
+    if spec.kind in (CATEGORICAL, ORDINAL) and spec.dtype == "category":
+        # an ordinal column read as a pandas categorical comes back ordered, in its order
+        return pd.Series(pd.Categorical(values, categories=spec.categories, ordered=spec.kind == ORDINAL))
     return cast_values(values, spec.dtype)
 
 
@@ -64,3 +76,29 @@ def cast_values(values: pd.Series, dtype: str) -> pd.Series:
         return values.astype(dtype)
     except (TypeError, ValueError):
         return values.astype(object)
+
+
+def comparable(schema: Schema, *frames: pd.DataFrame) -> tuple:
+    """``(schema, *frames)`` as the metrics compare tables: a date column as its number of units since the
+    epoch (an integer column), a generated column (a key, personal data, free text) left out. A schema
+    with neither is returned as it is, with the same frames."""
+    if not any(c.is_datetime or c.is_generated for c in schema.columns):
+        return (schema, *frames)
+    specs = []
+    for c in schema.columns:
+        if c.is_generated:
+            continue
+        if c.is_datetime:
+            lo, hi = dates.bound(c.min, c.unit), dates.bound(c.max, c.unit)
+            specs.append(ColumnSpec(c.name, INTEGER if c.unit else NUMERIC, "float64", c.missing_rate, lo, hi))
+        else:
+            specs.append(c)
+    view = Schema(specs, target=schema.target, extra=dict(schema.extra))
+    out = []
+    for df in frames:
+        keep = df[[c.name for c in specs if c.name in df.columns]].copy()
+        for c in schema.columns:
+            if c.is_datetime and c.name in keep.columns:
+                keep[c.name] = dates.to_units(keep[c.name], c)
+        out.append(keep)
+    return (view, *out)

@@ -10,7 +10,7 @@ vectors. Its JSON (``to_dict``) is the ``condition`` entry of a model file.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,24 @@ def _largest_remainder(p: torch.Tensor, n: int) -> torch.Tensor:
     if short:
         counts[torch.argsort(raw - counts, descending=True)[:short]] += 1
     return counts
+
+
+def _split(left: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
+    """``m`` of the rows ``left`` of each label, drawn without replacement (multivariate hypergeometric);
+    from a billion rows on (numpy's limit) by a multinomial draw kept within ``left``, which it then hardly
+    differs from."""
+    total = int(left.sum())
+    if m >= total:
+        return left.copy()
+    if total < 10**9:
+        return rng.multivariate_hypergeometric(left, m, method="marginals")
+    take = np.minimum(rng.multinomial(m, left / total), left)
+    short = m - int(take.sum())
+    for i in np.flatnonzero(left > take):  # a label with few rows left that the draw overshot
+        add = min(short, int(left[i] - take[i]))
+        take[i] += add
+        short -= add
+    return take
 
 
 @dataclass
@@ -156,10 +174,40 @@ class Condition:
             if probs.sum() <= 0 or (probs < 0).any():
                 raise DataError(f"condition proportions for {shown(self.column)} must be non-negative and not all "
                                 f"zero")
+            if not torch.isfinite(probs.sum()):  # shares near the largest float: their sum overflows
+                probs = probs / probs.max()
             counts = _largest_remainder(probs / probs.sum(), n)
             codes = torch.repeat_interleave(torch.arange(k), counts)
             return codes[torch.randperm(n, generator=g)]
         return torch.full((n,), self.index(want), dtype=torch.long)
+
+    def draws(self, n: int, want: Any, g: torch.Generator, chunk_size: int) -> Iterator[torch.Tensor]:
+        """The codes of ``n`` rows in chunks of at most ``chunk_size``, each drawn when it is needed, so that
+        memory does not grow with ``n``; ``want`` as for ``draw``. Up to ``chunk_size`` rows the one chunk is
+        ``draw(n, want, g)``. Beyond, shares keep exact counts over all ``n`` rows: each chunk takes its
+        counts from those left (a multivariate hypergeometric draw) and shuffles them, which spreads the
+        labels over the chunks as one shuffle of all the rows would."""
+        if n <= chunk_size:
+            yield self.draw(n, want, g)
+            return
+        if not isinstance(want, Mapping):
+            for start in range(0, n, chunk_size):
+                yield self.draw(min(chunk_size, n - start), want, g)
+            return
+        self.draw(0, want, g)  # checks the shares
+        probs = torch.zeros(self.width, dtype=torch.float64)
+        for v, p in want.items():
+            probs[self.index(v)] = float(p)
+        if not torch.isfinite(probs.sum()):
+            probs = probs / probs.max()
+        left = _largest_remainder(probs / probs.sum(), n).numpy().astype(np.int64)
+        rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=g)))
+        for start in range(0, n, chunk_size):
+            m = min(chunk_size, n - start)
+            take = _split(left, m, rng)
+            left = left - take
+            codes = torch.repeat_interleave(torch.arange(self.width), torch.as_tensor(take))
+            yield codes[torch.randperm(m, generator=g)]
 
     def values(self, codes: np.ndarray, spec: ColumnSpec) -> pd.Series:
         """The column's values of ``codes``, in the real column's dtype."""
@@ -175,3 +223,25 @@ class Condition:
         if d is None:
             return None
         return cls(d["kind"], d["column"], list(d["categories"]), [float(f) for f in d["frequencies"]])
+
+
+def numeric_conditions(schema, condition: Mapping[str, Any]) -> dict[str, Any]:
+    """Conditions on columns the model was not conditioned on, with each one on a numeric column read as a
+    number inside the column's range, checked before any row is generated (rejection would try a word or
+    an out-of-range value on 100 times the rows in vain)."""
+    out = dict(condition)
+    for col, want in condition.items():
+        spec = schema[col]
+        if not spec.is_numeric or isinstance(want, Mapping):
+            continue
+        try:
+            value = float(want)
+        except (TypeError, ValueError):
+            value = float("nan")
+        low = -np.inf if spec.min is None else spec.min
+        high = np.inf if spec.max is None else spec.max
+        if not (np.isfinite(value) and low <= value <= high):
+            raise DataError(f"condition {shown(col)}={want!r}: {shown(col)} is a number between {low:g} and "
+                            f"{high:g} in the model; give one in that range")
+        out[col] = value
+    return out

@@ -13,23 +13,33 @@ matrix, and ``inverse_transform`` puts its values back, so the generated table c
 With ``derive_columns``, a column that the training rows show to be a function of a categorical
 column (Adult's education-num of education) gets no span: it is looked up from the source's
 decoded category, so generated rows keep the dependency exactly (``ganforge.encoding.derived``).
+
+A date column is encoded as a number (``ganforge.dates``: whole units since the epoch, less the
+column's first date). A key, personal data or free text column (``id``, ``pii``, ``text``) gets no
+span: ``inverse_transform`` generates new values in its format (``ganforge.identifiers``). The
+schema's rules are kept by transformation or rejection (``ganforge.encoding.constraints``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .. import dates
+from .. import identifiers as idgen
 from ..config import EncodingConfig
 from ..errors import DataError
+from ..rules import parse_all
 from ..schema import ORDINAL, ColumnSpec, Schema
 from .base import ColumnEncoder, Span
 from .categorical import CHOICE_ENCODINGS, OneHotEncoder
 from .codes import category_codes, numeric_values, restore_numeric, values_from_codes
 from .condition import COLUMN, KMEANS, Condition
+from .constraints import Constraints, quantity
 from .derived import DerivedColumn, find_derived
 from .numeric import NUMERIC_ENCODINGS
 
@@ -55,6 +65,8 @@ class ColumnCodec:
     keep: list[int] | None = None
     rare: list[int] | None = None
     rare_counts: list[int] | None = None
+    #: subtracted before encoding a number (a date column's first date, in its units)
+    offset: float = 0.0
 
     @property
     def rare_code(self) -> int | None:
@@ -86,6 +98,8 @@ class TableEncoder:
         self.seed, self.bounds_from_schema = int(seed), bool(bounds_from_schema)
         self.condition_: Condition | None = None
         self.features = schema
+        self.generated: list[ColumnSpec] = [c for c in schema.columns if c.is_generated]
+        self.constraints_ = Constraints()
 
     # --- construction -------------------------------------------------------------------
     def _numeric_encoder(self, spec: ColumnSpec) -> ColumnEncoder:
@@ -100,9 +114,12 @@ class TableEncoder:
     def _split(self, condition: tuple[str, Any] | None) -> None:
         """The feature columns: every column but a condition column."""
         column = condition[1] if condition and condition[0] == COLUMN else None
+        self._condition_column = column
         if column is not None and column not in self.schema:
             raise DataError(f"`condition_on` {column!r} is not a column of the table")
-        self.features = Schema([c for c in self.schema.columns if c.name != column], target=self.schema.target)
+        self.features = Schema([c for c in self.schema.columns if c.name != column and not c.is_generated],
+                               target=self.schema.target)
+        self.generated = [c for c in self.schema.columns if c.is_generated]
         if not self.features.columns:
             raise DataError("nothing to learn: the only column is the condition")
 
@@ -133,32 +150,43 @@ class TableEncoder:
 
     def _fit_features(self, df: pd.DataFrame) -> None:
         o = self.config
+        rules = parse_all(self.schema.rules, self.schema)
+        fixed = {self._condition_column} if self._condition_column else set()
+        # derived columns: not dates, and not a column a rule transforms
+        in_rules = {c for r in rules for c in r.columns}
+        plain = Schema([c for c in self.features.columns if not c.is_datetime and c.name not in in_rules],
+                       target=self.schema.target)
         self.derived_: list[DerivedColumn] = (
-            find_derived(df, self.features, o.max_categories) if o.derive_columns and not self.bounds_from_schema
+            find_derived(df, plain, o.max_categories) if o.derive_columns and not self.bounds_from_schema
             else [])
         derived = {d.spec.name for d in self.derived_}
+        self.constraints_ = Constraints.plan(self.schema, rules, fixed | derived).fit(
+            df, self.schema, lambda d, spec: self._raw(d, spec), self.bounds_from_schema)
+        skip = derived | self.constraints_.totals
         self.codecs_: list[ColumnCodec] = []
         for spec in self.features.columns:
-            if spec.name in derived:
+            if spec.name in skip:
                 continue
             s = df[spec.name]
-            if spec.is_numeric and self.bounds_from_schema:
+            if quantity(spec) and self.bounds_from_schema:
                 if spec.min is None or spec.max is None:
                     raise DataError(f"column {spec.name!r}: the schema gives no bounds (min, max); with "
                                     f"differential privacy they must come from the schema, not the data")
                 if o.numeric_encoding not in ("minmax", "minmax01"):
                     raise DataError("with differential privacy numeric columns are min-max scaled to the "
                                     "schema's bounds")
-                enc = self._numeric_encoder(spec).fit(np.array([spec.min, spec.max], dtype=float))
-                ind = self._indicator() if spec.has_missing else None
-                self.codecs_.append(ColumnCodec(spec, enc, ind, (spec.min + spec.max) / 2))
-            elif spec.is_numeric:
-                v = numeric_values(s, spec.name)
+                codec = self._quantity_codec(spec)
+                lo, hi = self._bounds(codec)
+                codec.encoder = self._numeric_encoder(codec.spec).fit(np.array([lo, hi], dtype=float))
+                codec.fill = (lo + hi) / 2
+                self.codecs_.append(codec)
+            elif quantity(spec):
+                codec = self._quantity_codec(spec)
+                v = self._values(df, codec)
                 observed = v[~np.isnan(v)]
-                fill = float(np.median(observed))
-                enc = self._numeric_encoder(spec).fit(observed)
-                ind = self._indicator() if spec.has_missing else None
-                self.codecs_.append(ColumnCodec(spec, enc, ind, fill))
+                codec.fill = float(np.median(observed))
+                codec.encoder = self._numeric_encoder(codec.spec).fit(observed)
+                self.codecs_.append(codec)
             else:
                 cats = list(spec.categories or [])
                 codec = ColumnCodec(spec, None, categories=cats)
@@ -174,6 +202,34 @@ class TableEncoder:
                 codec.encoder = enc = self._choice_encoder(method, len(codec.categories))
                 enc.fit(self._codes(codec, s))
                 self.codecs_.append(codec)
+
+    def _quantity_codec(self, spec: ColumnSpec) -> ColumnCodec:
+        """A number's codec (its encoder is fitted by the caller): a gap column is encoded with its own
+        bounds, a date from its first date."""
+        enc_spec = self.constraints_.gap_spec(spec) if spec.name in self.constraints_.gaps else spec
+        offset = dates.bound(spec.min, spec.unit) if spec.is_datetime and enc_spec is spec and spec.min else 0.0
+        return ColumnCodec(enc_spec, None, self._indicator() if spec.has_missing else None, offset=offset or 0.0)
+
+    def _raw(self, df: pd.DataFrame, spec: ColumnSpec) -> np.ndarray:
+        """A column's numbers: numeric values, or a date's whole units since the epoch."""
+        return dates.to_units(df[spec.name], spec) if spec.is_datetime else numeric_values(df[spec.name], spec.name)
+
+    def _values(self, df: pd.DataFrame, codec: ColumnCodec) -> np.ndarray:
+        """What a number's codec encodes: the column's numbers (a gap column's less its source's), less
+        the offset."""
+        spec = self.schema[codec.spec.name]
+        v = self._raw(df, spec)
+        gap = self.constraints_.gaps.get(spec.name)
+        if gap is not None:
+            v = v - self._raw(df, self.schema[gap[0]])
+        return v - codec.offset if codec.offset else v
+
+    def _bounds(self, codec: ColumnCodec) -> tuple[float, float]:
+        """A number codec's bounds in what it encodes (the schema's, for differential privacy)."""
+        spec = codec.spec
+        if spec.is_datetime:
+            return dates.bound(spec.min, spec.unit) - codec.offset, dates.bound(spec.max, spec.unit) - codec.offset
+        return float(spec.min), float(spec.max)
 
     def _bucket(self, codec: ColumnCodec, s: pd.Series) -> None:
         """Keep the most frequent max_categories - 1 values, put the rest in one rare code."""
@@ -246,11 +302,11 @@ class TableEncoder:
 
         for codec in self.codecs_:
             s = df[codec.spec.name]
-            if codec.spec.is_numeric:
-                v = numeric_values(s, codec.spec.name)
+            if quantity(codec.spec):
+                v = self._values(df, codec)
                 isna = np.isnan(v)
                 if self.bounds_from_schema:
-                    v = np.clip(v, codec.spec.min, codec.spec.max)
+                    v = np.clip(v, *self._bounds(codec))
                 put(codec.encoder.transform(np.where(isna, codec.fill, v), rng))
                 if codec.indicator is not None:
                     put(codec.indicator.transform(isna.astype(int)))
@@ -288,27 +344,44 @@ class TableEncoder:
     def has_rare_buckets(self) -> bool:
         return any(c.keep is not None for c in self.codecs_)
 
+    @property
+    def has_rules(self) -> bool:
+        """Whether generated rows are checked against rules kept by rejection."""
+        return bool(self.constraints_.rejecting)
+
+    def rule_mask(self, df: pd.DataFrame) -> np.ndarray:
+        """The decoded rows that keep every rule kept by rejection."""
+        return self.constraints_.mask(df, self.schema)
+
     def inverse_transform(self, matrix: np.ndarray, rng: np.random.Generator | None = None,
-                          codes: np.ndarray | None = None) -> pd.DataFrame:
+                          codes: np.ndarray | None = None, ids: idgen.Stream | None = None) -> pd.DataFrame:
         """Decode a matrix into every column of the schema. ``rng`` draws the values behind rare codes
         (default: seeded by ``seed``); ``codes``: the rows' condition codes (a column condition's
-        values come from them)."""
+        values come from them); ``ids``: the sampling call's stream of generated keys and values
+        (default: a new one from key 0)."""
         matrix = np.asarray(matrix)  # float32 stays float32: a float64 copy cost more than the decoding
         if matrix.ndim != 2 or matrix.shape[1] != self.width:
             raise DataError(f"expected a matrix with {self.width} columns, got shape {matrix.shape}")
         out: dict[str, Any] = {}
         sources = {d.source for d in self.derived_}
         source_codes: dict[str, np.ndarray] = {}
+        numbers: dict[str, np.ndarray] = {}  # dates and the columns of rules, restored together below
+        special = self.constraints_.columns
         start = 0
         for codec in self.codecs_:
             w_val = codec.encoder.width
             block = matrix[:, start:start + w_val]
-            if codec.spec.is_numeric:
+            if quantity(codec.spec):
                 v = codec.encoder.inverse_transform(block)
+                if codec.offset:
+                    v = v + codec.offset
                 if codec.indicator is not None:
                     ind = codec.indicator.inverse_transform(matrix[:, start + w_val:start + codec.width])
                     v = np.where(ind == 1, np.nan, v)
-                out[codec.spec.name] = restore_numeric(v, codec.spec)
+                if codec.spec.name in special or codec.spec.is_datetime:
+                    numbers[codec.spec.name] = v
+                else:
+                    out[codec.spec.name] = restore_numeric(v, codec.spec)
             else:
                 cc = codec.encoder.inverse_transform(block)
                 if codec.spec.name in sources:
@@ -322,6 +395,18 @@ class TableEncoder:
             start += codec.width
         for d in self.derived_:
             out[d.spec.name] = d.decode(source_codes[d.source])
+        if numbers or special:
+            self.constraints_.restore(numbers, self.schema)
+            totals = self.constraints_.totals
+            for name, v in numbers.items():
+                spec = self.schema[name]
+                if name in totals:  # a sum of columns in their bounds, not clipped to the total's own
+                    spec = dataclasses.replace(spec, min=-np.inf, max=np.inf)
+                out[name] = dates.from_units(v, spec) if spec.is_datetime else restore_numeric(v, spec)
+        if self.generated:
+            stream = ids if ids is not None else idgen.Stream(0)
+            for spec in self.generated:
+                out[spec.name] = idgen.generate(spec, len(matrix), stream)
         cond = self.condition_
         if cond is not None and cond.is_column:
             if codes is None or len(codes) != len(matrix):
@@ -341,10 +426,12 @@ class TableEncoder:
                     "fill": c.fill,
                     "categories": c.categories,
                     **({"keep": c.keep, "rare": c.rare, "rare_counts": c.rare_counts} if c.keep is not None else {}),
+                    **({"offset": c.offset} if c.offset else {}),
                 }
                 for c in self.codecs_
             ],
             "derived": [{"column": d.spec.name, "source": d.source, "values": d.values} for d in self.derived_],
+            **({"rules": self.constraints_.get_state()} if self.constraints_.plans else {}),
         }
 
     @classmethod
@@ -361,14 +448,16 @@ class TableEncoder:
         self.condition_ = Condition.from_dict(condition)
         self._split((COLUMN, self.condition_.column) if self.condition_ is not None and self.condition_.is_column
                     else None)
+        self.constraints_ = Constraints.from_state(state.get("rules"))
+        gaps = self.constraints_.gaps
         self.codecs_ = [
             ColumnCodec(
-                schema[c["column"]],
+                self.constraints_.gap_spec(schema[c["column"]]) if c["column"] in gaps else schema[c["column"]],
                 ColumnEncoder.from_state(c["encoder"]),
                 ColumnEncoder.from_state(c["indicator"]) if c["indicator"] else None,
                 c["fill"],
                 list(c["categories"]),
-                c.get("keep"), c.get("rare"), c.get("rare_counts"),
+                c.get("keep"), c.get("rare"), c.get("rare_counts"), c.get("offset", 0.0),
             )
             for c in state["codecs"]
         ]

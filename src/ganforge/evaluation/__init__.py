@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import rules as rulebook
+from ..encoding.codes import comparable
 from ..errors import DataError
 from ..metrics.detection import detection, discriminator_verdicts
 from ..metrics.fidelity import fidelity
@@ -62,15 +64,25 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame | N
         raise DataError(f"`target` {target!r} is not a column of the real table")
     real = _check_columns("real", real, schema)
     synthetic = _check_columns("synthetic", synthetic, schema)
+    t = time.perf_counter()
+    rules_kept = rulebook.measure(real, synthetic, schema, syn.rules_ if syn is not None else None)
+    timings["rules"] = time.perf_counter() - t
+    # the metrics compare dates as numbers and leave generated columns (keys, personal data, text) out; the
+    # model's discriminator reads the tables as they are
+    raw_real, raw_synthetic = real, synthetic
+    if test is not None:
+        test = _check_columns("test", test, schema)
+    schema, real, synthetic, *held = comparable(schema, real, synthetic, *([test] if test is not None else []))
     if test is None:
         idx = np.random.default_rng(seed).permutation(len(real))
         cut = int(0.7 * len(real))
         train, test = real.iloc[idx[:cut]].reset_index(drop=True), real.iloc[idx[cut:]].reset_index(drop=True)
+        raw_train = raw_real.iloc[idx[:cut]].reset_index(drop=True)
         timings["test_split"] = 0.3
         held_out_split = True
     else:
         held_out_split = False
-        train, test = real, _check_columns("test", test, schema)
+        train, test, raw_train = real, held[0], raw_real
 
     t = time.perf_counter()
     fid = fidelity(real, synthetic, schema, target=target)
@@ -107,8 +119,9 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame | N
         fakes = synthetic.iloc[:n_discriminator].reset_index(drop=True)
         probabilities = syn.scores_are_probabilities
         real_scores = None if probabilities else syn.discriminator_scores(
-            train.sample(min(len(train), 1000), random_state=seed))
-        disc = discriminator_verdicts(syn.discriminator_scores(fakes), real_scores, probabilities)
+            raw_train.sample(min(len(raw_train), 1000), random_state=seed))
+        disc = discriminator_verdicts(syn.discriminator_scores(raw_synthetic.iloc[:n_discriminator].reset_index(drop=True)),
+                                      real_scores, probabilities)
         judged_real = np.asarray(disc.scores_fake) > disc.threshold if probabilities else \
             np.asarray(disc.scores_fake) >= disc.threshold
         dist, closest = closest_real_rows(train, fakes, schema)
@@ -126,7 +139,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame | N
     history = syn.history_ if syn is not None and len(getattr(syn, "history_", [])) else None
     return EvaluationResult(schema, fid, det, util, priv, member, disc, inspection, proj, history, target, timings,
                             pairs=pairs, target_pairs=label_pairs, conditional=shift,
-                            n_train=len(train), n_test=len(test), real=real, synthetic=synthetic)
+                            n_train=len(train), n_test=len(test), real=real, synthetic=synthetic, rules=rules_kept)
 
 
 def _side_by_side(fakes: pd.DataFrame, closest: pd.DataFrame, dist: np.ndarray, fooled: np.ndarray,

@@ -43,6 +43,8 @@ class EvaluationResult:
     conditional: ConditionalShift | None = None
     real: pd.DataFrame | None = field(default=None, repr=False)
     synthetic: pd.DataFrame | None = field(default=None, repr=False)
+    #: each rule between columns (the model's, else the real rows') and the share of synthetic rows keeping it
+    rules: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def column_shapes(self) -> float:
@@ -111,6 +113,7 @@ class EvaluationResult:
                 for a in ("distance", "density")} if self.membership else None),
             "discriminator": plain(self.discriminator) if self.discriminator else None,
             "fooled_inspection": plain(self.fooled_inspection) if self.fooled_inspection else None,
+            "rules": self.rules,
             "projections": [{"method": p.method, "explained": p.explained} for p in self.projections],
             "history": self.history.to_dict(orient="list") if self.history is not None else None,
             "timings": self.timings,

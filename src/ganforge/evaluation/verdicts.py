@@ -70,6 +70,8 @@ def judge(self) -> list[Verdict]:
                             if worst.kept_share == 1.0 else
                             f"{1 - worst.kept_share:.1%} of synthetic rows break {worst.column} = f({worst.source}), "
                             f"which every real row follows"), worst.kept_share >= 0.99))
+    if getattr(self, "rules", None):
+        out.append(rules_verdict(self.rules))
     lt = self.label_trends
     if lt is not None:
         out.append(label_trends_verdict(lt, self.target))
@@ -142,3 +144,15 @@ def conditional_verdict(c) -> Verdict:
     text = (f"{band}: each column given each {c.target} is {c.score:.3f} from the real one on average ({ref_text}); "
             f"the furthest, {c.worst_column} given {c.target}={c.worst_label}, {c.worst:.3f}")
     return Verdict("conditional_shift", c.score, text, above <= SHIFT_ABOVE[0])
+
+
+def rules_verdict(rules: list[dict]) -> Verdict:
+    """The rules between columns (``a <= b``, sums, ranges, fixed combinations): the share of synthetic rows
+    that keep the one kept least; good when every rule holds in 99% of rows or more."""
+    worst = min(rules, key=lambda r: r["kept_share"])
+    if worst["kept_share"] == 1.0:
+        text = f"every synthetic row keeps the {len(rules)} rule(s) between columns ({', '.join(r['rule'] for r in rules)})"
+    else:
+        text = (f"{1 - worst['kept_share']:.1%} of synthetic rows break {worst['rule']}"
+                + (", which every real row keeps" if worst.get("detected") else ""))
+    return Verdict("rules_kept", worst["kept_share"], text, worst["kept_share"] >= 0.99)

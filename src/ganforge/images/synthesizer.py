@@ -357,12 +357,11 @@ class ImageSynthesizer:
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> "ImageSynthesizer":
+        from .. import modelcheck
+
         dev = resolve_device(device)  # a wrong device is the caller's option, not a file error
-        tensors, meta = modelfile.load(path, kind="model")
-        if not isinstance(meta, dict):
-            raise ModelFileError(f"{path}: its metadata is corrupted")
-        if meta.get("data") != DATA_KIND:
-            raise ModelFileError(f"{path} is a table model: load it with ganforge.Synthesizer.load")
+        meta, shapes = modelcheck.read_images(path)  # the metadata's types and ranges, before anything is built
+        tensors = modelfile.read_tensors(path, shapes)
         try:
             known = {f.name for f in dataclasses.fields(ImageConfig)}
             cfg = {k: v for k, v in dict(meta["config"]).items() if k in known}
@@ -373,7 +372,11 @@ class ImageSynthesizer:
             self.squeeze_ = bool(meta["squeeze"])
             self.classes_ = meta["classes"]
             self.n_images_ = int(meta["n_images"])
-            self.fit_seconds_ = float(meta.get("fit_seconds", float("nan")))
+            self.fit_seconds_ = float(meta.get("fit_seconds") or float("nan"))
+            self.device_ = torch.device("meta")
+            with torch.device("meta"):  # allocates nothing: the networks' shapes, checked against the file's
+                self._build()
+            modelcheck.same_shapes(path, self._modules(), shapes)
             self.device_ = dev
             self._build()
             for name, m in self._modules().items():
@@ -382,6 +385,8 @@ class ImageSynthesizer:
             self.history_ = pd.DataFrame(meta.get("history") or {})
             self._fitted = True
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+            if isinstance(exc, ModelFileError):
+                raise
             if isinstance(exc, (DataError, ConfigError)):
                 raise ModelFileError(f"{path}: {exc}") from None
             raise ModelFileError(f"{path}: the image model file is inconsistent ({type(exc).__name__}: {exc})") from None

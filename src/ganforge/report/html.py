@@ -20,13 +20,17 @@ h1{margin-bottom:0} .sub{color:#666;margin-top:.2em}
 table{border-collapse:collapse;margin:1em 0;font-size:14px} td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
 th{background:#f4f4f4} td.l,th.l{text-align:left}
 .good{color:#1a7f37;font-weight:600} .bad{color:#b42318;font-weight:600} .unjudged{color:#57606a;font-weight:600}
+.fair{color:#9a6700;font-weight:600}
+table.pairs{table-layout:fixed;width:100%} table.pairs td,table.pairs th{overflow-wrap:anywhere}
+td.mean{overflow-wrap:anywhere}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0} section{margin-top:2em}
 </style></head><body>
 <h1>ganforge evaluation</h1>
 <p class="sub">{{ n_real }} real rows{% if n_test %}, {{ n_test }} held-out test rows{% endif %}, {{ n_synth }} synthetic rows{% if target %}; target <b>{{ target }}</b>{% endif %}</p>
 <section id="summary"><h2>Summary</h2>
-<table><tr><th class="l">measure</th><th>value</th><th class="l">what it means</th></tr>
-{% for v in verdicts %}<tr><td class="l">{{ v.name }}</td><td class="{{ 'good' if v.good else 'bad' if v.judged else 'unjudged' }}">{{ '%.3f' % v.value }}</td><td class="l">{{ v.verdict }}</td></tr>
+<p>Each measure is judged on its own scale (label_trends against a table whose label carries no information), so two values close together can get different verdicts; the colour is the verdict's.</p>
+<table><tr><th class="l">measure</th><th>value</th><th class="l">verdict</th><th class="l">what it means</th></tr>
+{% for v in verdicts %}{% set b = band(v) %}<tr><td class="l">{{ v.name }}</td><td>{{ '%.3f' % v.value }}</td><td class="l {{ b[1] }}">{{ b[0] }}</td><td class="l mean">{{ v.verdict }}</td></tr>
 {% endfor %}</table></section>
 
 <section id="fidelity"><h2>Fidelity</h2>
@@ -38,6 +42,11 @@ img{max-width:100%;border:1px solid #eee;margin:.5em 0} section{margin-top:2em}
 {% endif %}{% if fid.dependencies %}<p>Exact dependencies of the real table (a column that is a function of a categorical column in every real row) and the share of synthetic rows that keep them:</p>
 <table><tr><th class="l">column</th><th class="l">function of</th><th>source values</th><th>synthetic rows that keep it</th></tr>
 {% for d in fid.dependencies %}<tr><td class="l">{{ d.column }}</td><td class="l">{{ d.source }}</td><td>{{ d.source_values }}</td><td class="{{ 'good' if d.kept_share >= 0.99 else 'bad' }}">{{ '%.1f%%' % (100 * d.kept_share) }}</td></tr>
+{% endfor %}</table>{% endif %}
+{% if rules %}<h3>Rules between columns</h3>
+<p>Rules every real row keeps ({% if any_detected %}detected by fit or in the real rows, {% endif %}or stated), and the share of synthetic rows that keep them:</p>
+<table><tr><th class="l">rule</th><th class="l">found</th><th>synthetic rows that keep it</th><th>rows that break it</th></tr>
+{% for r in rules %}<tr><td class="l">{{ r.rule }}</td><td class="l">{{ 'detected' if r.detected else 'stated' }}</td><td class="{{ 'good' if r.kept_share >= 0.99 else 'bad' }}">{{ '%.1f%%' % (100 * r.kept_share) }}</td><td>{{ r.broken }}</td></tr>
 {% endfor %}</table>{% endif %}
 {% if pairs %}<h3>The strongest real associations, one by one</h3>
 <p>The average of pair_trends can read well while the strongest associations collapse. Kept: the synthetic association within 0.1 of the real one.</p>
@@ -86,8 +95,12 @@ Distances to train vs to test (equal-size sets): Mann-Whitney U p = {{ '%.3g' % 
 {% endfor %}</table>
 {% else %}<p>Not measured: the attacks need real rows the generator never saw. Pass the held-out rows with <code>--test</code> (or <code>test=</code>), at least 20 of them.</p>{% endif %}
 {% if 'distances' in figs %}<img alt="distances" src="data:image/png;base64,{{ figs['distances'] }}">{% endif %}
-{% if closest %}<h3>The closest synthetic rows and their closest real rows</h3><table><tr>{% for k in closest[0] %}<th class="l">{{ k }}</th>{% endfor %}</tr>
-{% for r in closest %}<tr>{% for v in r.values() %}<td class="l">{{ v }}</td>{% endfor %}</tr>{% endfor %}</table>{% endif %}
+{% if closest %}<h3>The closest synthetic rows and their closest real rows</h3>
+<p>One column per row (synthetic, then its closest real row), one line per column of the table, so that the page fits however many columns it has.</p>
+<table class="pairs"><tr><th class="l">column</th>{% for p in closest %}<th class="l">synthetic {{ loop.index }}</th><th class="l">closest real</th>{% endfor %}</tr>
+<tr><td class="l">distance</td>{% for p in closest %}<td class="l" colspan="2">{{ '%.4f' % p.distance }}</td>{% endfor %}</tr>
+{% for name in closest_columns %}<tr><td class="l">{{ name }}</td>{% for p in closest %}<td class="l">{{ p.synthetic[name] }}</td><td class="l">{{ p.real[name] }}</td>{% endfor %}</tr>
+{% endfor %}</table>{% endif %}
 </section>{% endif %}
 
 <section id="pictures"><h2>Pictures</h2>
@@ -102,6 +115,27 @@ def _fmt(v: Any) -> str:
     return "n/a" if v is None else f"{v:.3f}"
 
 
+def _band(v: Any) -> tuple[str, str]:
+    """A verdict's word and colour: good, fair (its sentence starts so), poor, or not judged."""
+    if not getattr(v, "judged", True):
+        return "not judged", "unjudged"
+    if v.good:
+        return "good", "good"
+    return ("fair", "fair") if str(v.verdict).startswith("fair") else ("poor", "bad")
+
+
+def _closest_pairs(closest) -> tuple[list[dict[str, Any]], list[str]]:
+    """The privacy section's closest rows, each synthetic row beside its closest real one, by column."""
+    syn_cols = [c for c in closest.columns if c.endswith(" (synthetic)")]
+    names = [c[: -len(" (synthetic)")] for c in syn_cols]
+    shown = closest.round(4).astype(object).where(closest.notna(), "")
+    pairs = [{"distance": float(row["distance"]),
+              "synthetic": {n: row[f"{n} (synthetic)"] for n in names},
+              "real": {n: row.get(f"{n} (closest real)", "") for n in names}}
+             for _, row in shown.iterrows()]
+    return pairs, names
+
+
 def _row(d: dict) -> str:
     return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in d.items())
 
@@ -111,7 +145,7 @@ def render_html(result: Any) -> str:
     det = result.detection
     importance = sorted(det.feature_importance.items(), key=lambda kv: -kv[1])[:5] if det else []
     env = Environment(autoescape=True)
-    env.globals.update(fmt=_fmt, row=_row)
+    env.globals.update(fmt=_fmt, row=_row, band=_band)
     alone = sorted(det.column_auc.items(), key=lambda kv: -kv[1])[:5] if det else []
     shift = result.conditional
     shift_rows = []
@@ -119,9 +153,9 @@ def render_html(result: Any) -> str:
         cells = [(lab, col, v, shift.reference_distances.get(lab, {}).get(col))
                  for lab, d in shift.distances.items() for col, v in d.items()]
         shift_rows = sorted(cells, key=lambda c: -c[2])[:10]
-    closest = None
-    if result.privacy is not None and result.privacy.closest is not None:
-        closest = result.privacy.closest.round(4).astype(object).where(result.privacy.closest.notna(), "").to_dict("records")
+    closest, closest_columns = None, []
+    if result.privacy is not None and result.privacy.closest is not None and len(result.privacy.closest):
+        closest, closest_columns = _closest_pairs(result.privacy.closest)
     return env.from_string(TEMPLATE).render(
         n_real=len(result.real) if result.real is not None else "?", n_test=result.n_test,
         n_synth=len(result.synthetic) if result.synthetic is not None else "?", target=result.target,
@@ -129,6 +163,8 @@ def render_html(result: Any) -> str:
         alone=alone, pairs=result.pairs, tpairs=result.target_pairs, shift=shift, shift_rows=shift_rows,
         disc=result.discriminator, insp=result.fooled_inspection, util=result.utility,
         ratio=result.utility.ratio("roc_auc") if result.utility else {}, priv=result.privacy, mem=result.membership, closest=closest,
+        closest_columns=closest_columns, rules=getattr(result, "rules", None) or [],
+        any_detected=any(r.get("detected") for r in getattr(result, "rules", None) or []),
         figs=figs, timings=result.timings)
 
 
@@ -145,7 +181,15 @@ def write_report(result: Any, html_path: str | Path | None = None, json_path: st
         atomic_write(html_path, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
 
 
+def _strip_band(text: str) -> str:
+    for word in ("good: ", "fair: ", "poor: ", "not judged: "):
+        if text.startswith(word):
+            return text[len(word):]
+    return text
+
+
 def terminal_summary(result: Any):
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title="ganforge evaluation")
@@ -153,5 +197,7 @@ def terminal_summary(result: Any):
     t.add_column("value", justify="right")
     t.add_column("verdict")
     for v in result.verdicts():
-        t.add_row(v.name, f"{v.value:.3f}", f"[{'green' if v.good else 'red' if v.judged else 'dim'}]{v.verdict}[/]")
+        word, css = _band(v)
+        colour = {"good": "green", "fair": "yellow", "bad": "red", "unjudged": "dim"}[css]
+        t.add_row(v.name, f"{v.value:.3f}", f"[{colour}]{word}: {escape(_strip_band(v.verdict))}[/]")
     return t

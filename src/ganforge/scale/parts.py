@@ -41,8 +41,16 @@ def plan(n: int, part_rows: int) -> list[int]:
 WORKER: dict[str, Any] = {}
 
 
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds through the part's writer, which removes its temporary file
+
+
 def init_worker(load: Callable[..., Any], model_path: str, device: str, threads: int | None = None) -> None:
-    """Load the model once in this process (``load(path, device=...)``: ``Synthesizer.load``)."""
+    """Load the model once in this process (``load(path, device=...)``: ``Synthesizer.load``); SIGTERM
+    ends it as it ends the command (no temporary file left)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
     if threads is not None:
         import torch
 

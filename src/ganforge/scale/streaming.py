@@ -85,9 +85,10 @@ def iter_frames(path: str | Path, batch_rows: int = 65_536, sep: str | None = No
 
 
 def _csv_frames(p: Path, batch_rows: int, sep: str | None) -> Iterator[pd.DataFrame]:
-    sep = sep or io.sniff_sep(p)
-    io.check_header(p, sep)
-    kw = dict(sep=sep, skipinitialspace=True, na_values=io.DEFAULT_NA_VALUES, encoding_errors="replace")
+    encoding = io.text_encoding(p)  # a file that is not UTF-8: read as Latin-1, with a warning
+    sep = sep or io.sniff_sep(p, encoding)
+    io.check_header(p, sep, encoding)
+    kw = dict(sep=sep, skipinitialspace=True, na_values=io.DEFAULT_NA_VALUES, encoding=encoding)
     try:
         head = pd.read_csv(p, nrows=batch_rows, **kw)
         # the first batch fixes the dtypes: numbers stay numbers (float: a later batch may miss a value)

@@ -2,6 +2,6 @@
 the collectives of a process group, and the CPU kernels' settings. Nothing here knows columns."""
 
 from .family import Family
-from .trainer import Callback, Every, ProgressBar, Trainer
+from .trainer import Callback, Every, ProgressBar, ProgressLine, Trainer
 
-__all__ = ["Callback", "Every", "Family", "ProgressBar", "Trainer"]
+__all__ = ["Callback", "Every", "Family", "ProgressBar", "ProgressLine", "Trainer"]

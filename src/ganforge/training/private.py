@@ -16,18 +16,26 @@ discriminator step:
 
 ``sigma`` is chosen by Opacus' RDP accountant for the target (epsilon, delta) over the planned
 number of discriminator steps, and the epsilon actually spent is recomputed from the steps done.
+The sum is divided by ``q * n~`` (``n~`` the noisy row count below): a number fixed before training,
+the same for neighbouring tables, so the division is post-processing. (Opacus 1.0-1.6 divides by
+the expected batch size of the table itself, which differs between neighbouring tables: the
+mismatch with its SGM accounting reported in Opacus issue #819; ganforge uses only its accountant.)
 
-Everything else that reads the data is replaced or accounted: numeric bounds and category sets
-come from the user's schema (not from the data), numerics are min-max scaled to those bounds (no
-mixture fitted on the data), the label frequencies used for conditional sampling are Laplace-noised
-counts (a share of epsilon, composed sequentially), the loss history keeps only the
-generator's figures, and quality monitoring on real rows is off. The number of rows is treated as
-public.
+Everything else that reads the data is replaced or accounted: numeric bounds, category sets and
+missing rates come from a schema the user declared public (``"public": true``), never from the data
+(``private_config`` refuses any other); numerics are min-max scaled to those bounds (no mixture
+fitted on the data); ``COUNT_SHARE`` of epsilon buys Laplace-noised counts (``count_rows``): the
+label counts of a conditional model (its sampling frequencies, and their sum the row count) or the
+row count alone; that noisy count, not the true one, sets the sample rate, the default delta, an
+epoch budget's steps and the model file's ``n_rows``. The loss history keeps only the generator's
+figures, quality monitoring on real rows is off, and every noise is drawn from the operating
+system's entropy (``secret_seed``): a seed recorded in the model file would let anyone replay it.
 """
 
 from __future__ import annotations
 
 import math
+import secrets
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -37,7 +45,7 @@ import torch
 
 from ..errors import ConfigError, DataError
 
-#: the share of epsilon spent on the label counts of a conditional model
+#: the share of epsilon spent on counts: the label counts of a conditional model, else the row count
 COUNT_SHARE = 0.05
 
 
@@ -51,6 +59,10 @@ class DPSettings:
     planned_steps: int
     epsilon_sgd: float
     epsilon_counts: float
+    #: what epsilon_counts bought: "labels" (the label counts) or "rows" (the row count)
+    counted: str = "labels"
+    #: the noisy row count that stands for n (the sample rate, the normaliser, delta); 0: n itself
+    rows: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,11 +78,76 @@ def _accountant_module():
     return RDPAccountant, get_noise_multiplier
 
 
-def plan(epsilon: float, delta: float | None, n_rows: int, batch_size: int, critic_steps: int,
-         max_grad_norm: float, conditional: bool) -> DPSettings:
-    """Choose the noise for a target (epsilon, delta) over ``critic_steps`` discriminator steps."""
+def secret_seed() -> int:
+    """A seed from the operating system's entropy, for the noise of a private fit: never recorded."""
+    return secrets.randbits(63)
+
+
+@dataclass
+class Counts:
+    """The noisy counts a private fit releases: ``rows`` stands for the number of rows from then on;
+    ``frequencies``: the label shares for sampling (None for an unconditional model)."""
+
+    rows: int
+    frequencies: list[float] | None
+    epsilon: float
+    #: the standard deviation of the noise on ``rows``
+    spread: float = 0.0
+
+    @property
+    def default_delta(self) -> float:
+        """1 / (10 n), with n the noisy count plus three standard deviations of its noise: a count that
+        came out low cannot make delta large."""
+        return 1.0 / (10.0 * (self.rows + 3.0 * self.spread))
+
+
+def count_rows(epsilon: float, n_rows: int, codes: np.ndarray | None, n_labels: int,
+               rng: np.random.Generator | None = None) -> Counts:
+    """``COUNT_SHARE`` of ``epsilon`` on Laplace-noised counts (sensitivity 1 under adding or removing a
+    row): each label's count when ``codes`` are given (the row count is their noisy sum, at no further
+    cost), else the row count. ``rng``: OS entropy unless given (tests)."""
+    _check_epsilon(epsilon)
+    eps = COUNT_SHARE * epsilon
+    rng = rng if rng is not None else np.random.default_rng(secret_seed())
+    if codes is not None:
+        noisy = np.bincount(codes, minlength=n_labels) + rng.laplace(0.0, 1.0 / eps, n_labels)
+        clipped = np.clip(noisy, 0, None)
+        freq = clipped / clipped.sum() if clipped.sum() > 0 else np.full(n_labels, 1.0 / n_labels)
+        return Counts(max(1, int(round(float(noisy.sum())))), freq.tolist(), eps, math.sqrt(2.0 * n_labels) / eps)
+    return Counts(max(1, int(round(n_rows + float(rng.laplace(0.0, 1.0 / eps))))), None, eps, math.sqrt(2.0) / eps)
+
+
+def start(config, n_rows: int, codes: np.ndarray | None, n_labels: int, steps_for) -> tuple[DPSettings, Counts]:
+    """What a private fit releases first and its plan: the noisy counts (``count_rows``; ``codes``: the
+    rows' labels, None for an unconditional model), then the noise for the rest of epsilon over the
+    discriminator steps of ``steps_for(noisy rows)`` generator steps. ``dp_delta`` defaults to
+    ``Counts.default_delta``. From here on the noisy count stands for the number of rows."""
+    p, t = config.privacy, config.training
+    counted = count_rows(float(p.dp_epsilon), n_rows, codes, n_labels)
+    delta = p.dp_delta if p.dp_delta is not None else counted.default_delta
+    settings = plan(float(p.dp_epsilon), delta, counted.rows, t.batch_size,
+                    t.pretrain_critic_steps + steps_for(counted.rows) * t.n_critic, p.dp_max_grad_norm,
+                    conditional=codes is not None)
+    return settings, counted
+
+
+#: epsilon beyond which a guarantee means nothing (and Opacus' search for the noise no longer ends)
+MAX_EPSILON = 1e6
+
+
+def _check_epsilon(epsilon: float) -> None:
     if not (isinstance(epsilon, (int, float)) and math.isfinite(epsilon) and epsilon > 0):
         raise ConfigError(f"`dp_epsilon` must be a positive number, got {epsilon!r}")
+    if epsilon > MAX_EPSILON:
+        raise ConfigError(f"`dp_epsilon` {epsilon:g} promises no privacy (above {MAX_EPSILON:g} the accountant "
+                          f"cannot even compute its noise): use a value up to 10, or train without `dp_epsilon`")
+
+
+def plan(epsilon: float, delta: float | None, n_rows: int, batch_size: int, critic_steps: int,
+         max_grad_norm: float, conditional: bool) -> DPSettings:
+    """Choose the noise for a target (epsilon, delta) over ``critic_steps`` discriminator steps;
+    ``n_rows``: the noisy row count (``count_rows``), whose ``COUNT_SHARE`` of epsilon is set aside."""
+    _check_epsilon(epsilon)
     if delta is None:
         delta = 1.0 / (10 * n_rows)
     if not 0 < delta < 1:
@@ -81,16 +158,25 @@ def plan(epsilon: float, delta: float | None, n_rows: int, batch_size: int, crit
     if not max_grad_norm > 0:
         raise ConfigError(f"dp_max_grad_norm must be positive, got {max_grad_norm!r}")
     q = min(1.0, batch_size / n_rows)
-    eps_counts = COUNT_SHARE * epsilon if conditional else 0.0
+    eps_counts = COUNT_SHARE * epsilon
     eps_sgd = epsilon - eps_counts
     _, get_noise_multiplier = _accountant_module()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "optimal order is the largest alpha": a looser bound, still valid
-        sigma = float(get_noise_multiplier(target_epsilon=eps_sgd, target_delta=delta, sample_rate=q,
-                                           steps=max(critic_steps, 1), accountant="rdp"))
+        try:
+            sigma = float(get_noise_multiplier(target_epsilon=eps_sgd, target_delta=delta, sample_rate=q,
+                                               steps=max(critic_steps, 1), accountant="rdp"))
+        except (ValueError, OverflowError, ZeroDivisionError):  # Opacus gives up above a noise multiplier of 1e6
+            raise ConfigError(f"`dp_epsilon` {epsilon:g} is too small for {max(critic_steps, 1)} discriminator "
+                              f"steps at sample rate {q:.3g}: no noise level reaches it (delta {delta:.2g}); raise "
+                              f"`dp_epsilon` (0.1 to 10 are usual) or train fewer `steps`") from None
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise ConfigError(f"`dp_epsilon` {epsilon:g}: the accountant found no noise level for it; use a value "
+                          f"between 0.01 and 100")
     return DPSettings(epsilon=float(epsilon), delta=float(delta), max_grad_norm=float(max_grad_norm),
                       sample_rate=q, noise_multiplier=sigma, planned_steps=int(critic_steps),
-                      epsilon_sgd=eps_sgd, epsilon_counts=eps_counts)
+                      epsilon_sgd=eps_sgd, epsilon_counts=eps_counts, counted="labels" if conditional else "rows",
+                      rows=int(n_rows))
 
 
 def spent(settings: DPSettings, critic_steps: int) -> float:
@@ -118,9 +204,12 @@ class PoissonSource:
 
     def __init__(self, X: torch.Tensor, codes: torch.Tensor | None, n_labels: int, q: float, onehot=None):
         self.X, self.codes, self.q, self.n_labels, self.onehot = X, codes, q, n_labels, onehot
+        # which rows a batch holds must stay secret (the amplification by sampling rests on it): not the
+        # fit's seeded stream, which the model file records
+        self.g = torch.Generator(device=X.device).manual_seed(secret_seed())
 
     def poisson(self):
-        idx = torch.nonzero(torch.rand(len(self.X), device=self.X.device) < self.q).flatten()
+        idx = torch.nonzero(torch.rand(len(self.X), device=self.X.device, generator=self.g) < self.q).flatten()
         cond = self.onehot(self.codes[idx]) if self.codes is not None else None
         return self.X[idx], cond
 
@@ -163,7 +252,13 @@ class PrivateCritic:
                               f"{type(others[0]).__name__} (remove batchnorm from discriminator_layers)")
         self.d, self.loss, self.gp_lambda, self.linears = discriminator, loss, gp_lambda, linears
         self.s = settings
-        self.expected_batch = settings.sample_rate * n_rows
+        # the Gaussian noise from a secret stream: from the fit's seed, which the model file records, it
+        # could be replayed and subtracted
+        device = next(discriminator.parameters()).device
+        self.g = torch.Generator(device=device).manual_seed(secret_seed())
+        # q times the noisy row count: fixed before training and the same for neighbouring tables
+        # (a divisor computed from the table itself would not be: Opacus issue #819)
+        self.expected_batch = settings.sample_rate * (settings.rows or n_rows)
 
     def clipped_sum(self, rows: torch.Tensor, cond: torch.Tensor | None, real: bool = True) -> torch.Tensor:
         """Accumulate the sum of per-row clipped gradients of the real (or generated) term into
@@ -202,7 +297,7 @@ class PrivateCritic:
             self.clipped_sum(real, cond, real=True)
         with torch.no_grad():
             for p in params:
-                p.grad.add_(torch.randn_like(p) * (sigma * C))
+                p.grad.add_(torch.randn(p.shape, generator=self.g, device=p.device, dtype=p.dtype) * (sigma * C))
         # the generated side reads no private data; its rows are clipped the same way (without
         # noise) so that neither side of the game is scaled down against the other
         self.clipped_sum(fake, fake_cond, real=False)
@@ -222,9 +317,10 @@ def private_config(config, public_schema: bool, kmeans: bool):
     categories, one row per critic unit, no label classifier, no refinement classifier, float32). ``public_schema``: the
     bounds and categories come from the user, not from a scan of the data."""
     if not public_schema:
-        raise DataError("`dp_epsilon` needs `schema`: numeric bounds and category sets inferred from the data "
-                        "would leak it; write them from public knowledge (a schema saved with `save_schema` from "
-                        "public or made-up rows, then edited)")
+        raise DataError("`dp_epsilon` needs a public `schema`: bounds, categories and missing rates read from the "
+                        "private rows would leak them; write them from public knowledge and mark the schema file "
+                        "with \"public\": true (a schema that `save_schema` wrote was read from a table: make its "
+                        "values public ones first), or drop `dp_epsilon`")
     if kmeans:
         raise ConfigError("`condition_on` kmeans clusters the private rows; with `dp_epsilon` condition on a column "
                           "or on nothing")
@@ -239,12 +335,23 @@ def private_config(config, public_schema: bool, kmeans: bool):
         pac=1, classifier_weight=0.0, precision="float32", refine_candidates=0)
 
 
+def untimed(summary: dict[str, Any] | None) -> dict[str, Any]:
+    """What a private model file records instead of durations (``summary``: its ``release_summary``;
+    None: not private, nothing): none, as a fit's time grows with its number of rows, which stays private."""
+    return {} if not summary else {"train_seconds": None, "fit_seconds": None, "encoder_fit_seconds": None}
+
+
 def release_summary(settings: DPSettings, critic_steps: int) -> dict[str, Any]:
     """What a private model file records of its privacy: the settings, the steps and the epsilon spent."""
     import opacus
 
-    return {**settings.to_dict(), "critic_steps": critic_steps, "epsilon_spent": spent(settings, critic_steps),
+    total = spent(settings, critic_steps)
+    counted = "label_counts" if settings.counted == "labels" else "row_count"
+    return {**settings.to_dict(), "critic_steps": critic_steps, "epsilon_spent": total,
+            "spent": {"dp_sgd": total - settings.epsilon_counts, counted: settings.epsilon_counts},
+            "schema": "bounds, categories and missing rates from a schema declared public (no budget)",
             "accountant": f"RDP, Opacus {opacus.__version__}",
-            "mechanism": "DP-SGD on the discriminator (Poisson sampling, per-row clipping, Gaussian noise); "
-                         "Laplace-noised label counts; bounds and categories from the user's schema; the number "
-                         "of rows treated as public"}
+            "mechanism": "DP-SGD on the discriminator (Poisson sampling, per-row clipping, Gaussian noise, divided "
+                         "by a number fixed before training); Laplace-noised "
+                         + ("label counts (their sum the row count)" if settings.counted == "labels" else "row count")
+                         + "; noise from the operating system's entropy"}

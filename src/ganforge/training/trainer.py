@@ -205,6 +205,64 @@ class ProgressBar(Callback):
         self.progress.stop()
 
 
+class ProgressLine(Callback):
+    """Progress without a terminal (a log file, a notebook, CI), where a progress bar shows nothing until
+    the end: a line every ``every`` seconds and one at the end, with the step, rows per second, the time
+    spent and left, the latest losses and the quality monitor's last score."""
+
+    def __init__(self, total_steps: int, description: str = "training", rows_per_step: int = 0,
+                 every: float = 20.0, stream=None):
+        self.total, self.description = total_steps, description
+        self.rows_per_step, self.every, self.stream = rows_per_step, every, stream
+        self.losses = ""
+
+    def on_train_begin(self, trainer):
+        self.t0 = self.last = time.perf_counter()
+        self.first = trainer.step
+
+    def on_log(self, trainer, records):
+        if records:
+            r = records[-1]
+            short = {"g_loss": "G", "d_loss": "D", "wasserstein": "W", "vae_loss": "VAE"}
+            self.losses = ", ".join(f"{short[k]} {r[k]:.3f}" for k in short if k in r and r[k] == r[k])
+
+    def on_step_end(self, trainer, step):
+        now = time.perf_counter()
+        if now - self.last >= self.every:
+            self.last = now
+            self.write(trainer, now)
+
+    def on_train_end(self, trainer):
+        self.write(trainer, time.perf_counter())
+
+    def write(self, trainer, now: float) -> None:
+        import sys
+
+        done, elapsed = trainer.step - self.first, now - self.t0
+        rate = done / elapsed if elapsed > 0 else 0.0
+        parts = [f"step {trainer.step}/{self.total} ({trainer.step / max(self.total, 1):.0%})"]
+        if self.rows_per_step and rate:
+            parts.append(f"{rate * self.rows_per_step:,.0f} rows/s")
+        parts.append(f"{_clock(elapsed)} elapsed")
+        if rate and trainer.step < self.total:
+            parts.append(f"about {_clock((self.total - trainer.step) / rate)} left")
+        if self.losses:
+            parts.append(self.losses)
+        monitor = next((cb for cb in trainer.callbacks if getattr(cb, "history", None) and hasattr(cb, "best_step")),
+                       None)
+        if monitor is not None:
+            last = monitor.history[-1]
+            parts.append(f"{getattr(monitor, 'metric', 'score').replace('_', ' ')} {last['score']:.3f} "
+                         f"(step {last['step']})")
+        print(f"{self.description}: " + ", ".join(parts), file=self.stream or sys.stdout, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
 class Every(Callback):
     """Call ``fn(trainer, step)`` every ``k`` steps (snapshots, checkpoints, quality probes)."""
 
