@@ -63,6 +63,10 @@ GANFORGE = {
     "ganforge-quantile": ("wcgan", "default", {"numeric_encoding": "quantile"}),
     "ganforge-refine": ("wcgan", "default", {"refine_candidates": 5}),
     "ganforge-refine-clf": ("wcgan", "default", {"refine_candidates": 5, "classifier_weight": 1.0}),
+    "ganforge-moment": ("wcgan", "default", {"moment_weight": 10.0}),
+    "ganforge-q-moment": ("wcgan", "default", {"numeric_encoding": "quantile", "moment_weight": 10.0}),
+    "ganforge-q-moment-refine": ("wcgan", "default", {"numeric_encoding": "quantile", "moment_weight": 10.0,
+                                                      "refine_candidates": 5}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
 

@@ -72,7 +72,8 @@ def test_private_model_learns_spends_its_budget_and_saves_it(tmp_path):
     train = population(3000, 0)
     schema = public(infer_schema(train, target="label"))
     kw = dict(steps=150, seed=0)  # the default networks (the small test networks learn too little under DP)
-    private = Synthesizer("wcgan", dp_epsilon=5.0, classifier_weight=1.0, precision="bfloat16", **kw).fit(
+    private = Synthesizer("wcgan", dp_epsilon=5.0, classifier_weight=1.0, moment_weight=10.0, precision="bfloat16",
+                          **kw).fit(
         train, target="label", schema=schema)
     untrained = Synthesizer("wcgan", dp_epsilon=5.0, **dict(kw, steps=0)).fit(train, target="label", schema=schema)
     dp = private.summary()["dp"]
@@ -80,6 +81,8 @@ def test_private_model_learns_spends_its_budget_and_saves_it(tmp_path):
     assert private.config["numeric_encoding"] == "minmax" and private.config["pac"] == 1
     # a label classifier would read the rows without noise: off, and recorded so
     assert private.config["classifier_weight"] == 0.0 and private.trainer_.family.classifier is None
+    # so would the moment loss (each label's mean real row): off, and recorded so
+    assert private.config["moment_weight"] == 0.0 and private.trainer_.family.moment_weight == 0.0
     # per-row gradients are clipped to a norm: float32 products, whatever was asked, and recorded so
     assert private.config["precision"] == "float32" and private.summary()["precision"] == "float32"
     assert private.history_["d_loss"].isna().all() and private.history_["g_loss"].notna().all()

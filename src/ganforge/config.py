@@ -178,6 +178,8 @@ class TrainingConfig(Section):
     reuse_fakes: bool = option(False, boolean, "the generator step reuses the last critic step's fake rows")
     classifier_weight: float = option(0.0, at_least(0.0, hint=" (0 = off, 1 = as strong as the adversarial loss)"),
                                       "a label classifier's cross-entropy joins the generator's loss")
+    moment_weight: float = option(0.0, at_least(0.0), "conditional models: each label's mean generated row is "
+                                                      "pulled towards its mean real row in the batch (0 = off)")
     precision: str = option("float32", one_of(*PRECISIONS), "the training step's arithmetic")
     refine_candidates: int = option(0, whole(0), "k > 1: after training, a classifier learns real from generated "
                                                  "rows, and each sampled row is one of k candidates picked by its "

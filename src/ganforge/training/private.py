@@ -332,7 +332,7 @@ def private_config(config, public_schema: bool, kmeans: bool):
         numeric_encoding=enc.numeric_encoding if enc.numeric_encoding in ("minmax", "minmax01") else "minmax",
         categorical_encoding="onehot",
         ordinal_encoding="onehot" if enc.ordinal_encoding == "gaussian_interval" else enc.ordinal_encoding,
-        pac=1, classifier_weight=0.0, precision="float32", refine_candidates=0)
+        pac=1, classifier_weight=0.0, moment_weight=0.0, precision="float32", refine_candidates=0)
 
 
 def untimed(summary: dict[str, Any] | None) -> dict[str, Any]:
