@@ -21,12 +21,14 @@ from ..encoding.codes import comparable
 from ..errors import DataError
 from ..metrics.detection import detection, discriminator_verdicts
 from ..metrics.fidelity import fidelity
+from ..metrics.measure import Tables
 from ..metrics.membership import membership_inference
 from ..metrics.privacy import closest_real_rows, privacy
 from ..metrics.projection import projections
 from ..metrics.structure import conditional_shift, strongest_pairs, target_pairs
 from ..metrics.utility import utility
 from ..schema import Schema, infer_schema, jsonable
+from .measures import MEASURES
 from .result import EvaluationResult
 from .verdicts import LABEL_GAIN, LABEL_UNJUDGED, Verdict, label_trends_verdict
 
@@ -112,6 +114,17 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame | N
         member = membership_inference(train, test, synthetic, schema, seed=seed)
         timings["membership"] = time.perf_counter() - t
 
+    measured: dict[str, Any] = {}  # the measures of the seam (evaluation/measures.py)
+    tables = Tables(real, synthetic, train, test, schema, target, seed)
+    for m in MEASURES:
+        if m.needs_target and target is None:
+            continue
+        t = time.perf_counter()
+        data = m.compute(tables)
+        timings[m.name] = time.perf_counter() - t
+        if data is not None:
+            measured[m.name] = data
+
     disc = inspection = None
     groups = None
     if syn is not None:
@@ -139,7 +152,8 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame | N
     history = syn.history_ if syn is not None and len(getattr(syn, "history_", [])) else None
     return EvaluationResult(schema, fid, det, util, priv, member, disc, inspection, proj, history, target, timings,
                             pairs=pairs, target_pairs=label_pairs, conditional=shift,
-                            n_train=len(train), n_test=len(test), real=real, synthetic=synthetic, rules=rules_kept)
+                            n_train=len(train), n_test=len(test), real=real, synthetic=synthetic, rules=rules_kept,
+                            measures=measured)
 
 
 def _side_by_side(fakes: pd.DataFrame, closest: pd.DataFrame, dist: np.ndarray, fooled: np.ndarray,

@@ -45,6 +45,8 @@ class EvaluationResult:
     synthetic: pd.DataFrame | None = field(default=None, repr=False)
     #: each rule between columns (the model's, else the real rows') and the share of synthetic rows keeping it
     rules: list[dict[str, Any]] = field(default_factory=list)
+    #: the measures of the seam (``ganforge.evaluation.measures``): name -> its plain data
+    measures: dict[str, Any] = field(default_factory=dict)
 
     @property
     def column_shapes(self) -> float:
@@ -114,6 +116,7 @@ class EvaluationResult:
             "discriminator": plain(self.discriminator) if self.discriminator else None,
             "fooled_inspection": plain(self.fooled_inspection) if self.fooled_inspection else None,
             "rules": self.rules,
+            "measures": {name: plain(data) for name, data in self.measures.items()},
             "projections": [{"method": p.method, "explained": p.explained} for p in self.projections],
             "history": self.history.to_dict(orient="list") if self.history is not None else None,
             "timings": self.timings,

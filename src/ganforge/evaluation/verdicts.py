@@ -79,6 +79,7 @@ def judge(self) -> list[Verdict]:
         out.append(pairs_verdict(self.pairs))
     if self.conditional is not None and not math.isnan(self.conditional.score):
         out.append(conditional_verdict(self.conditional))
+    out.extend(measure_verdicts(getattr(self, "measures", None) or {}))
     if self.detection:
         auc = self.detection.cv_auc
         words = ("hard to tell from real" if auc <= 0.6 else "distinguishable from real" if auc <= 0.8
@@ -156,3 +157,17 @@ def rules_verdict(rules: list[dict]) -> Verdict:
         text = (f"{1 - worst['kept_share']:.1%} of synthetic rows break {worst['rule']}"
                 + (", which every real row keeps" if worst.get("detected") else ""))
     return Verdict("rules_kept", worst["kept_share"], text, worst["kept_share"] >= 0.99)
+
+
+def measure_verdicts(measured: dict) -> list[Verdict]:
+    """The verdicts of the measures of the seam (``ganforge.evaluation.measures``), in their order there."""
+    from .measures import MEASURES
+
+    out = []
+    for m in MEASURES:
+        if m.name in measured and m.judge is not None:
+            judged = m.judge(measured[m.name])
+            if judged is not None:
+                value, good, text = judged
+                out.append(Verdict(m.name, float(value), text, bool(good)))
+    return out
