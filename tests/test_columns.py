@@ -242,6 +242,9 @@ def test_ordered_categorical_is_ordinal_in_its_order_and_comes_back_ordered():
     ("pct in [0, 100]", "range", ["pct"], "pct in [0, 100]"),
     ("0 <= pct <= 1.5", "range", ["pct"], "pct in [0, 1.5]"),
     ("fixed(city, country)", "fixed", ["city", "country"], "fixed(city, country)"),
+    ("charge = 0.17 * minutes", "linear", ["minutes", "charge"], "charge = 0.17 * minutes + 0"),
+    ("charge = round(0.17 * minutes - 2.5, 2)", "linear", ["minutes", "charge"],
+     "charge = round(0.17 * minutes - 2.5, 2)"),
 ])
 def test_rules_are_read_from_text(text, kind, columns, canonical):
     r = parse(text)
@@ -268,6 +271,40 @@ def test_detection_finds_real_inequalities_and_sums_only():
     found = {r.text for r in detect(df, infer_schema(df))}
     # a <= far holds too, but the bounds imply it; p <= total is implied by the sum
     assert found == {"a <= b", "p + q = total"}
+
+
+def telephone(n, seed):
+    """Call minutes (1 decimal) billed at a rate and written in cents, as phone companies' tables are."""
+    rng = np.random.default_rng(seed)
+    minutes = np.round(rng.gamma(4, 45, n), 1)
+    return pd.DataFrame({"minutes": minutes, "charge": np.round(0.17 * minutes, 2),
+                         "calls": rng.integers(40, 160, n), "plan": rng.choice(["basic", "plus"], n)})
+
+
+def test_affine_rules_are_found_to_their_decimals_and_noise_is_not():
+    df = telephone(600, 0)
+    assert {r.text for r in detect(df, infer_schema(df))} == {"charge = round(0.17 * minutes + 0, 2)"}
+    # a cent of noise on a tenth of the rows: no longer a rule
+    noisy = df.copy()
+    hit = np.random.default_rng(1).random(len(df)) < 0.1
+    noisy.loc[hit, "charge"] += 0.02
+    assert detect(noisy, infer_schema(noisy)) == []
+    # a coarse column (a flag, a code) is not read as a rounded function of another
+    coded = df.assign(charge=(df["minutes"] > 180).astype(float))
+    assert detect(coded, infer_schema(coded)) == []
+
+
+def test_an_affine_rule_is_kept_in_every_generated_row_and_survives_save(tmp_path):
+    df = telephone(800, 2)
+    syn = Synthesizer("wgan", steps=80, **SMALL).fit(df)
+    assert "computing charge" in syn.summary()["columns"]["rule charge = round(0.17 * minutes + 0, 2)"]
+    out = syn.sample(2000, seed=0)
+    assert np.allclose(out["charge"], np.round(0.17 * out["minutes"], 2), rtol=0, atol=1e-9)
+    assert out["minutes"].nunique() > 100  # the source is learnt, not collapsed to a few values
+    again = Synthesizer.load(syn.save(tmp_path / "m.gfm")).sample(2000, seed=0)
+    pd.testing.assert_frame_equal(again, out)
+    r = evaluate(df, out, tsne=False)
+    assert [x["kept_share"] for x in r.rules if x["rule"].startswith("charge")] == [1.0]
 
 
 def test_a_stated_rule_the_rows_break_is_an_error():

@@ -6,12 +6,15 @@ A rule is written as text, in a schema file's ``"rules"`` list, as ``fit(..., ru
 - ``start <= end``, ``a < b`` (also ``>=`` and ``>``): numbers or dates;
 - ``low <= pct <= high`` or ``pct in [0, 100]``: a fixed range;
 - ``net + tax = gross``: a sum of numeric columns;
+- ``charge = 0.17 * minutes + 0``: one numeric column an affine function of another, and
+  ``charge = round(0.17 * minutes + 0, 2)`` when the result is written to 2 decimals;
 - ``fixed(city, country)``: only the combinations of values the training rows have.
 
 A column name with spaces or operators is written in backquotes (```start date` <= `end date```). A
 row with a missing value in a rule's columns keeps it. ``fit`` detects inequalities (``a <= b`` in
-every training row, where the columns' ranges overlap so that their bounds do not imply it) and sums
-of two columns; the encoder keeps a rule by transformation where it can (``b`` learnt as ``b - a >=
+every training row, where the columns' ranges overlap so that their bounds do not imply it), sums
+of two columns, and affine functions of one column (to the decimals the dependent column is written
+with); the encoder keeps a rule by transformation where it can (``b`` learnt as ``b - a >=
 0``, a sum computed, a range clipped) and by rejecting generated rows otherwise
 (``ganforge.encoding.constraints``); ``evaluate`` reports the share of generated rows that keep each.
 """
@@ -28,12 +31,15 @@ import pandas as pd
 from . import dates
 from .errors import DataError, shown
 
-LE, LT, RANGE, SUM, FIXED = "<=", "<", "range", "sum", "fixed"
+LE, LT, RANGE, SUM, FIXED, LINEAR = "<=", "<", "range", "sum", "fixed", "linear"
 #: detection: at least this many rows with both values, and at least this many rows expected to break
 #: the inequality if the two columns were independent (so that keeping it in every row is no accident)
 MIN_ROWS, MIN_EXPECTED_BREAKS = 20, 10.0
 #: columns at most, for detection (pairs and triples of columns are tried)
 MAX_PAIR_COLUMNS, MAX_SUM_COLUMNS = 200, 60
+#: an affine rule is detected only between columns with at least this many distinct values each (so that
+#: a coarse column, a code or a flag, is not mistaken for a rounded function of another)
+MIN_DISTINCT = 20
 _NAME = r"`[^`]+`|[^\s<>=+,()\[\]`]+"
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|\"[^\"]*\"|'[^']*'"
 
@@ -47,6 +53,11 @@ class Rule:
     detected: bool = False
     #: fixed(...): the combinations the training rows have (learnt by fit, not written in a schema)
     allowed: list[list[Any]] | None = field(default=None, repr=False)
+    #: an affine rule (columns: source, dependent): the dependent = factor x source + offset, written to
+    #: ``decimals`` decimals (None: exactly)
+    factor: float | None = None
+    offset: float | None = None
+    decimals: int | None = None
 
     @property
     def text(self) -> str:
@@ -57,6 +68,9 @@ class Rule:
             return f"{' + '.join(n[:-1])} = {n[-1]}"
         if self.kind == RANGE:
             return f"{n[0]} in [{_bound_text(self.low)}, {_bound_text(self.high)}]"
+        if self.kind == LINEAR:
+            body = f"{self.factor:.12g} * {n[0]} {'-' if self.offset < 0 else '+'} {abs(self.offset):.12g}"
+            return f"{n[1]} = " + (body if self.decimals is None else f"round({body}, {self.decimals})")
         return f"fixed({', '.join(n)})"
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,10 +93,19 @@ class Rule:
             elif self.kind == RANGE:
                 spec = schema[self.columns[0]]
                 ok = (v[0] >= as_number(self.low, spec)) & (v[0] <= as_number(self.high, spec))
+            elif self.kind == LINEAR:
+                ok = np.abs(v[1] - (self.factor * v[0] + self.offset)) <= linear_tolerance(v[1], self.decimals)
             else:
                 total = np.sum(v[:-1], axis=0)
                 ok = np.isclose(total, v[-1], rtol=1e-9, atol=1e-9 * max(1.0, float(np.nanmax(np.abs(v[-1]), initial=0))))
         return ok | np.any([np.isnan(x) for x in v], axis=0)
+
+
+def linear_tolerance(values: np.ndarray, decimals: int | None) -> float:
+    """How far a dependent column may be from its affine function: half its last decimal, and a
+    relative 1e-9 for the arithmetic."""
+    scale = max(1.0, float(np.nanmax(np.abs(values), initial=0.0)))
+    return (0.0 if decimals is None else 0.5 * 10.0 ** -decimals) + 1e-9 * scale
 
 
 def _quote(name: str) -> str:
@@ -137,6 +160,17 @@ def parse(item: Any) -> Rule:
         if op.startswith(">"):
             a, b, op = b, a, op.replace(">", "<")
         return Rule(op, [a, b], detected=detected)
+    affine = rf"{num}\s*\*\s*{name}(?:\s*([+-])\s*{num})?"
+    m = re.fullmatch(rf"{name}\s*=\s*(?:{affine}|round\(\s*{affine}\s*,\s*(\d+)\s*\))", text)
+    if m:
+        g = m.groups()
+        k, a, sign, c = (g[1], g[2], g[3], g[4]) if g[1] is not None else (g[5], g[6], g[7], g[8])
+        try:
+            factor, offset = float(_value(k)), float(_value(c)) if c is not None else 0.0
+        except (TypeError, ValueError):
+            raise DataError(f"rule {text!r}: an affine rule takes numbers, e.g. charge = 0.17 * minutes + 0") from None
+        return Rule(LINEAR, [_unquote(a), _unquote(g[0])], detected=detected, factor=factor,
+                    offset=-offset if sign == "-" else offset, decimals=None if g[9] is None else int(g[9]))
     m = re.fullmatch(rf"((?:{_NAME})(?:\s*\+\s*(?:{_NAME}))+)\s*=\s*{name}|{name}\s*=\s*((?:{_NAME})(?:\s*\+\s*(?:{_NAME}))+)",
                      text)
     if m:
@@ -158,7 +192,7 @@ def parse_all(items: Iterable[Any] | None, schema) -> list[Rule]:
         specs = [schema[c] for c in r.columns]
         if r.kind == FIXED:
             bad = [s.name for s in specs if s.kind not in ("categorical", "ordinal")]
-        elif r.kind == SUM:
+        elif r.kind in (SUM, LINEAR):
             bad = [s.name for s in specs if not s.is_numeric]
         else:
             bad = [s.name for s in specs if not (s.is_numeric or s.is_datetime)]
@@ -168,6 +202,7 @@ def parse_all(items: Iterable[Any] | None, schema) -> list[Rule]:
             raise DataError(f"rule {r.text!r}: column {shown(bad[0])} is {schema[bad[0]].kind}; "
                             + ("fixed(...) takes categorical columns" if r.kind == FIXED else
                                "a sum takes numeric columns" if r.kind == SUM else
+                               "an affine rule takes numeric columns" if r.kind == LINEAR else
                                "an inequality or range takes numbers or dates (both of one kind)"))
         if r.kind == RANGE:
             lo, hi = as_number(r.low, specs[0]), as_number(r.high, specs[0])
@@ -236,11 +271,72 @@ def detect(df: pd.DataFrame, schema, skip: Iterable[str] = ()) -> list[Rule]:
             p_break = np.searchsorted(ys, x[pick], side="left").mean() / len(ys)
             if p_break * len(x) >= MIN_EXPECTED_BREAKS:
                 found.append(Rule(LE, [a.name, b.name], detected=True))
-    sums = _detect_sums(df, [s for s in specs if s.is_numeric and not s.has_missing], vals)
+    complete = [s for s in specs if s.is_numeric and not s.has_missing]
+    sums = _detect_sums(df, complete, vals)
     # a part of a sum is at most its total when the other parts are never negative: the sum keeps that
     implied = {(p, r.columns[-1]) for r in sums for p in r.columns[:-1]
                if all(np.nanmin(vals[q]) >= 0 for q in r.columns[:-1] if q != p)}
-    return [r for r in found if tuple(r.columns) not in implied] + sums
+    in_sums = {c for r in sums for c in r.columns}
+    linear = _detect_linear([s for s in complete if s.name not in in_sums], vals)
+    # an affine function of a column keeps every inequality between the two
+    implied |= {tuple(p) for r in linear for p in (r.columns, r.columns[::-1])}
+    return [r for r in found if tuple(r.columns) not in implied] + sums + linear
+
+
+def _decimals(v: np.ndarray) -> int | None:
+    """The decimals a column's values are written with (0 to 6), or None (more, or not decimal)."""
+    scale = max(1.0, float(np.max(np.abs(v), initial=0.0)))
+    for d in range(7):
+        if np.allclose(v, np.round(v, d), rtol=0, atol=1e-9 * scale):
+            return d
+    return None
+
+
+def _detect_linear(specs: list, vals: dict[str, np.ndarray]) -> list[Rule]:
+    """Affine functions of one column (``b = k * a + c``, to the decimals ``b`` is written with) that
+    hold in every row; of a pair, the column written with more decimals is the dependent one, and a
+    column is the dependent of one rule at most."""
+    names = [s.name for s in specs if len(np.unique(vals[s.name][:5000])) >= MIN_DISTINCT]
+    if len(names) < 2:
+        return []
+    dec = {n: _decimals(vals[n]) for n in names}
+    head = slice(0, min(len(vals[names[0]]), 200))
+    found: list[Rule] = []
+    linked: set[frozenset] = set()
+    dependent: set[str] = set()
+    for b in sorted(names, key=lambda n: -(7 if dec[n] is None else dec[n])):
+        for a in names:
+            if a == b or b in dependent or frozenset((a, b)) in linked:
+                continue
+            x, y = vals[a], vals[b]
+            tol = linear_tolerance(y, dec[b])
+            fit = _affine(x[head], y[head], tol, dec[b])
+            if fit is None or _affine(x, y, tol, dec[b], fit) is None:
+                continue
+            found.append(Rule(LINEAR, [a, b], detected=True, factor=fit[0], offset=fit[1], decimals=dec[b]))
+            linked.add(frozenset((a, b)))
+            dependent.add(b)
+    # a source that is itself a dependent would chain: keep the first rule of each chain only
+    return [r for r in found if r.columns[0] not in dependent]
+
+
+def _affine(x: np.ndarray, y: np.ndarray, tol: float, decimals: int | None,
+            given: tuple[float, float] | None = None) -> tuple[float, float] | None:
+    """(k, c), written with the fewest significant digits, such that every |y - (k x + c)| <= ``tol``;
+    None if there is none (``given``: check those only)."""
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None
+    if given is not None:
+        return given if np.max(np.abs(y - (given[0] * x + given[1]))) <= tol else None
+    k, c = np.polyfit(x, y, 1)
+    if not np.isfinite(k) or k == 0:
+        return None
+    for digits in range(1, 13):
+        kk = float(f"{k:.{digits}g}")
+        for cc in (0.0, float(f"{c:.{digits}g}")):
+            if np.max(np.abs(y - (kk * x + cc))) <= tol:
+                return kk, cc
+    return None
 
 
 def _detect_sums(df: pd.DataFrame, specs: list, vals: dict[str, np.ndarray]) -> list[Rule]:

@@ -4,6 +4,7 @@ rejecting generated rows otherwise.
 - ``a <= b`` (or ``a < b``), both numbers or both dates in one unit, neither with missing values:
   ``b`` is learnt as the gap ``b - a`` (at least 0) and decoded as ``a + gap``, so every row keeps it;
 - ``a + b = c``, numeric columns without missing values: ``c`` is not learnt but computed;
+- ``b = k * a + c`` (to ``d`` decimals), numeric columns without missing values: ``b`` is computed;
 - ``x in [low, high]``: decoded values are clipped to the range;
 - anything else (a missing value, a condition or derived column, a chain that would loop, a strict
   inequality between integers, ``fixed(...)``): generated rows that break it are drawn again
@@ -23,7 +24,7 @@ import pandas as pd
 
 from .. import dates
 from ..columns import CLIP, REJECT, TRANSFORM
-from ..rules import FIXED, LE, LT, RANGE, SUM, Rule, as_number, parse
+from ..rules import FIXED, LE, LT, LINEAR, RANGE, SUM, Rule, as_number, parse
 from ..schema import INTEGER, NUMERIC, ColumnSpec, Schema
 
 
@@ -89,6 +90,13 @@ class Constraints:
                 if ok:
                     mode = TRANSFORM
                     dependents[total.name] = ",".join(p.name for p in parts)
+            elif r.kind == LINEAR:
+                a, b = specs
+                ok = (a.is_numeric and b.is_numeric and not a.has_missing and not b.has_missing
+                      and b.name not in fixed and b.name not in dependents and not _reaches(dependents, a.name, b.name))
+                if ok:
+                    mode = TRANSFORM
+                    dependents[b.name] = a.name
             plans.append(Planned(r, mode))
         order = {id(r): i for i, r in enumerate(rules)}
         return cls(sorted(plans, key=lambda p: order[id(p.rule)]))
@@ -123,8 +131,8 @@ class Constraints:
 
     @property
     def totals(self) -> set[str]:
-        """Columns computed from others (sums): no span."""
-        return {p.rule.columns[-1] for p in self.plans if p.mode == TRANSFORM and p.rule.kind == SUM}
+        """Columns computed from others (sums, affine functions): no span."""
+        return {p.rule.columns[-1] for p in self.plans if p.mode == TRANSFORM and p.rule.kind in (SUM, LINEAR)}
 
     @property
     def columns(self) -> set[str]:
@@ -166,6 +174,11 @@ class Constraints:
                     numbers[target.name] = np.sum([settle(c) for c in r.columns[:-1]], axis=0)
                     if target.kind == INTEGER:
                         numbers[target.name] = np.rint(numbers[target.name])
+                elif r.kind == LINEAR:
+                    v = r.factor * settle(r.columns[0]) + r.offset
+                    if r.decimals is not None:
+                        v = np.round(v, r.decimals)
+                    numbers[target.name] = np.rint(v) if target.kind == INTEGER else v
                 else:
                     a = settle(r.columns[0])
                     gap = np.clip(numbers[target.name], max(0.0, p.gap[0]), max(0.0, p.gap[1]))
