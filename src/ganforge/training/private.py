@@ -192,12 +192,6 @@ def spent(settings: DPSettings, critic_steps: int) -> float:
     return eps + settings.epsilon_counts
 
 
-def noisy_frequencies(counts: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
-    """Label frequencies from counts with Laplace noise (sensitivity 1 under add/remove-one)."""
-    noisy = np.clip(counts + rng.laplace(0.0, 1.0 / epsilon, len(counts)), 0, None)
-    return noisy / noisy.sum() if noisy.sum() > 0 else np.full(len(counts), 1.0 / len(counts))
-
-
 class PoissonSource:
     """Each real row joins a batch independently with probability ``q`` (on the device);
     ``onehot(codes)`` gives the condition vectors of label codes."""
