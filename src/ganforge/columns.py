@@ -35,8 +35,10 @@ def describe_rules(state: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return out
 
 
-def describe_columns(schema, encoder_state: dict[str, Any]) -> dict[str, str]:
-    """Column (or ``rule TEXT``) -> what the fit did with it, for the columns not learnt as they are."""
+def describe_columns(schema, rules_state: list[dict[str, Any]] | None) -> dict[str, str]:
+    """Column (or ``rule TEXT``) -> what the fit did with it, for the columns not learnt as they are;
+    ``rules_state``: the encoder's planned rules (``Constraints.get_state``, a model file's
+    ``encoder.rules``)."""
     out: dict[str, str] = {}
     for c in schema.columns:
         if c.is_datetime:
@@ -46,6 +48,6 @@ def describe_columns(schema, encoder_state: dict[str, Any]) -> dict[str, str]:
         elif c.kind == ORDINAL:
             cats = list(c.categories or [])
             out[c.name] = "ordinal: " + " < ".join(map(str, cats[:8])) + (" < ..." if len(cats) > 8 else "")
-    for text, how in describe_rules(encoder_state.get("rules") or []):
+    for text, how in describe_rules(rules_state or []):
         out[f"rule {text}"] = how
     return out

@@ -422,7 +422,7 @@ class Synthesizer:
                 "encoder_fit_seconds": round(getattr(self, "encoder_fit_seconds_", float("nan")), 3),
                 "n_rows": self.n_rows_, "encoded_width": self.encoder_.width,
                 "derived_columns": {d.spec.name: d.source for d in self.encoder_.derived_},
-                "columns": describe_columns(self.schema_, self.encoder_.get_state()),
+                "columns": describe_columns(self.schema_, self.encoder_.constraints_.get_state()),
                 "threads": getattr(self, "threads_", None),
                 "precision": tr.precision, "dp": getattr(self, "dp_", None),
                 "refine": getattr(self, "refine_figures_", None)}

@@ -328,7 +328,7 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     from ..columns import describe_columns
     from ..schema import Schema
 
-    for line in _column_lines(describe_columns(Schema.from_dict(meta["schema"]), meta.get("encoder", {}))):
+    for line in _column_lines(describe_columns(Schema.from_dict(meta["schema"]), meta.get("encoder", {}).get("rules"))):
         con.print(literal(line))
     cond = meta.get("condition")
     if cond:
