@@ -30,6 +30,7 @@ import pandas as pd
 
 from . import dates
 from .errors import DataError, shown
+from .schema import plain
 
 LE, LT, RANGE, SUM, FIXED, LINEAR = "<=", "<", "range", "sum", "fixed", "linear"
 #: detection: at least this many rows with both values, and at least this many rows expected to break
@@ -117,7 +118,7 @@ def _bound_text(v: Any) -> str:
 
 
 def _key(v: Any) -> str:
-    return str(v.item() if isinstance(v, np.generic) else v)
+    return str(plain(v))
 
 
 def _unquote(token: str) -> str:

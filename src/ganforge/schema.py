@@ -200,7 +200,7 @@ def _is_missing_value(v: Any) -> bool:
         return False
 
 
-def _plain(v: Any) -> Any:
+def plain(v: Any) -> Any:
     """A category value as a plain Python scalar (JSON-friendly, hashable)."""
     if isinstance(v, np.generic):
         return v.item()
@@ -208,7 +208,7 @@ def _plain(v: Any) -> Any:
 
 
 def sorted_categories(values: Iterable[Any]) -> list[Any]:
-    vals = [_plain(v) for v in values]
+    vals = [plain(v) for v in values]
     try:
         return sorted(vals)
     except TypeError:  # mixed types: keep a stable, type-aware order
@@ -281,8 +281,8 @@ def infer_schema(
         if missing_rate == 1.0:
             raise DataError(f"column {name!r} has no values (all missing): drop it with `drop` {shown(name)}")
         if name in ordinal:
-            order = [_plain(v) for v in ordinal[name]]
-            present = [_plain(v) for v in s.dropna().unique()]
+            order = [plain(v) for v in ordinal[name]]
+            present = [plain(v) for v in s.dropna().unique()]
             # a CSV gives numbers where the CLI gives strings: match the order to the data's values
             by_text = {str(v): v for v in present}
             if not set(present).issubset(order) and len(set(map(str, order))) == len(order):
@@ -297,7 +297,7 @@ def infer_schema(
         dtype = s.dtype
         if not explicit and isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
             specs.append(ColumnSpec(name, ORDINAL, "category", missing_rate,
-                                    categories=[_plain(v) for v in dtype.categories]))
+                                    categories=[plain(v) for v in dtype.categories]))
             continue
         if not explicit:
             special = _special_spec(name, s, missing_rate, identifiers)

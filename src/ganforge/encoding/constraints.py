@@ -25,7 +25,7 @@ import pandas as pd
 from .. import dates
 from ..columns import CLIP, REJECT, TRANSFORM
 from ..rules import FIXED, LE, LT, LINEAR, RANGE, SUM, Rule, as_number, parse
-from ..schema import INTEGER, NUMERIC, ColumnSpec, Schema
+from ..schema import INTEGER, NUMERIC, ColumnSpec, Schema, plain
 
 
 def quantity(spec: ColumnSpec) -> bool:
@@ -119,7 +119,7 @@ class Constraints:
                     p.gap = [float(np.min(gap)), float(np.max(gap))] if len(gap) else [0.0, 0.0]
             elif r.kind == FIXED and r.allowed is None:
                 frame = df[r.columns].dropna().drop_duplicates()
-                r.allowed = [[_plain(v) for v in row] for row in frame.itertuples(index=False)]
+                r.allowed = [[plain(v) for v in row] for row in frame.itertuples(index=False)]
         return self
 
     # --- what the encoder asks --------------------------------------------------------------------
@@ -239,8 +239,3 @@ def _clip_round(v: np.ndarray, spec: ColumnSpec) -> np.ndarray:
     if lo is not None or hi is not None:
         v = np.clip(v, lo, hi)
     return np.rint(v) if spec.kind == INTEGER or spec.is_datetime else v
-
-
-def _plain(v: Any) -> Any:
-    return v.item() if isinstance(v, np.generic) else v
-
