@@ -77,7 +77,7 @@ class Constraints:
                 ok = (not a.has_missing and not b.has_missing and b.name not in fixed and b.name not in dependents
                       and a.name != b.name and not _reaches(dependents, a.name, b.name)
                       and (a.is_datetime == b.is_datetime) and (not a.is_datetime or a.unit == b.unit)
-                      and not (r.kind == LT and (b.kind == INTEGER or b.is_datetime)))
+                      and not (r.kind == LT and _whole(b)))
                 if ok:
                     mode = TRANSFORM
                     dependents[b.name] = a.name
@@ -146,7 +146,7 @@ class Constraints:
     def gap_spec(self, spec: ColumnSpec) -> ColumnSpec:
         """The spec a gap column is encoded with: its bounds, whole units for integers and dates."""
         _, bounds = self.gaps[spec.name]
-        kind = INTEGER if spec.kind == INTEGER or spec.is_datetime else NUMERIC
+        kind = INTEGER if _whole(spec) else NUMERIC
         return ColumnSpec(spec.name, kind, "float64", spec.missing_rate, min=bounds[0], max=bounds[1])
 
     def restore(self, numbers: dict[str, np.ndarray], schema: Schema) -> None:
@@ -195,8 +195,7 @@ class Constraints:
                 if spec.is_datetime:  # the rule's ends are microseconds, the numbers units
                     lo, hi = lo / dates.UNITS[spec.unit], hi / dates.UNITS[spec.unit]
                 v = settle(c) if c not in dependents else numbers[c]
-                numbers[c] = np.clip(v, np.ceil(lo) if spec.kind == INTEGER or spec.is_datetime else lo,
-                                     np.floor(hi) if spec.kind == INTEGER or spec.is_datetime else hi)
+                numbers[c] = np.clip(v, np.ceil(lo) if _whole(spec) else lo, np.floor(hi) if _whole(spec) else hi)
 
     def mask(self, df: pd.DataFrame, schema: Schema) -> np.ndarray:
         """The generated rows that keep every rule kept by rejection."""
@@ -238,4 +237,9 @@ def _clip_round(v: np.ndarray, spec: ColumnSpec) -> np.ndarray:
     hi = None if spec.max is None else _bound(spec, "max")
     if lo is not None or hi is not None:
         v = np.clip(v, lo, hi)
-    return np.rint(v) if spec.kind == INTEGER or spec.is_datetime else v
+    return np.rint(v) if _whole(spec) else v
+
+
+def _whole(spec: ColumnSpec) -> bool:
+    """Whether a column's numbers are whole units: integers, and dates (whole units of their resolution)."""
+    return spec.kind == INTEGER or spec.is_datetime
