@@ -66,6 +66,13 @@ class Constraints:
         (the condition, derived columns), which a transformation cannot change."""
         dependents: dict[str, str] = {}  # column -> the rule that computes it
         plans = []
+
+        def free(target: str, sources: list[str]) -> bool:
+            """Whether ``target`` may be computed from ``sources``: its values are its own, nothing
+            computes it yet, and no source is computed from it."""
+            return (target not in fixed and target not in dependents
+                    and not any(_reaches(dependents, src, target) for src in sources))
+
         # sums first: they fix a column exactly, an inequality only bounds it
         for r in sorted(rules, key=lambda r: r.kind != SUM):
             specs = [schema[c] for c in r.columns]
@@ -74,8 +81,7 @@ class Constraints:
                 mode = CLIP
             elif r.kind in (LE, LT):
                 a, b = specs
-                ok = (not a.has_missing and not b.has_missing and b.name not in fixed and b.name not in dependents
-                      and a.name != b.name and not _reaches(dependents, a.name, b.name)
+                ok = (not a.has_missing and not b.has_missing and a.name != b.name and free(b.name, [a.name])
                       and (a.is_datetime == b.is_datetime) and (not a.is_datetime or a.unit == b.unit)
                       and not (r.kind == LT and _whole(b)))
                 if ok:
@@ -83,9 +89,8 @@ class Constraints:
                     dependents[b.name] = a.name
             elif r.kind == SUM:
                 total, parts = specs[-1], specs[:-1]
-                ok = (all(s.is_numeric and not s.has_missing for s in specs) and total.name not in fixed
-                      and total.name not in dependents and not any(_reaches(dependents, p.name, total.name)
-                                                                   for p in parts)
+                ok = (all(s.is_numeric and not s.has_missing for s in specs)
+                      and free(total.name, [p.name for p in parts])
                       and (total.kind == NUMERIC or all(p.kind == INTEGER for p in parts)))
                 if ok:
                     mode = TRANSFORM
@@ -93,7 +98,7 @@ class Constraints:
             elif r.kind == LINEAR:
                 a, b = specs
                 ok = (a.is_numeric and b.is_numeric and not a.has_missing and not b.has_missing
-                      and b.name not in fixed and b.name not in dependents and not _reaches(dependents, a.name, b.name))
+                      and free(b.name, [a.name]))
                 if ok:
                     mode = TRANSFORM
                     dependents[b.name] = a.name
