@@ -105,7 +105,7 @@ def test_gaussian_interval_values_are_centred_in_their_slice():
         assert abs(x.std() - (b - a) / 6) < 0.1 * (b - a) / 6
 
 
-@pytest.mark.parametrize("numeric", ["mode_specific", "minmax", "minmax01", "standard", "quantile"])
+@pytest.mark.parametrize("numeric", ["mode_specific", "minmax", "minmax01", "standard", "quantile", "mode_quantile"])
 @pytest.mark.parametrize("categorical", ["onehot", "gaussian_interval", "ordinal"])
 def test_table_round_trip_with_missing_values(numeric, categorical):
     rng = np.random.default_rng(1)
@@ -157,6 +157,38 @@ def test_quantile_encoding_gives_normal_scores_and_keeps_point_masses_exact():
     # every score inside the point mass's levels decodes to exactly its value
     inside = np.linspace(-2.0, 0.2, 7)[:, None]
     assert (enc.inverse_transform(inside) == 0.0).all()
+
+
+def test_mode_quantile_cuts_between_separate_clusters_and_not_inside_a_skewed_one():
+    from ganforge.encoding.numeric import ModeQuantileEncoder
+    from scipy.stats import normaltest
+
+    rng = np.random.default_rng(0)
+    # three clusters 6 to 10 spreads apart, and a lognormal with a point mass at zero
+    clusters = np.concatenate([rng.normal(-4, 0.5, 2000), rng.normal(-1, 0.5, 2000), rng.normal(4, 0.6, 1000)])
+    enc = ModeQuantileEncoder().fit(clusters)
+    assert len(enc.bounds_) == 2 and -3.0 < enc.bounds_[0] < -2.0 and 0.5 < enc.bounds_[1] < 2.5
+    block = enc.transform(clusters)
+    assert block.shape == (5000, 4) and (block[:, 1:].sum(axis=1) == 1).all()
+    modes = block[:, 1:].argmax(axis=1)
+    assert (np.bincount(modes) == [2000, 2000, 1000]).all()
+    # inside each mode the scores are standard normal, so a generated score never decodes into a gap
+    for k in range(3):
+        z = block[modes == k, 0]
+        assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.1
+    gap = enc.inverse_transform(np.column_stack([np.linspace(-5.2, 5.2, 200), np.tile([0.0, 1.0, 0.0], (200, 1))]))
+    assert gap.min() > -3.0 and gap.max() < 1.0  # the middle cluster's values only
+    np.testing.assert_allclose(enc.inverse_transform(block), clusters, atol=1e-3)
+
+    skewed = np.where(rng.random(5000) < 0.3, 0.0, rng.lognormal(3, 0.5, 5000))
+    enc = ModeQuantileEncoder().fit(skewed)
+    assert enc.spikes_.tolist() == [1.0, 0.0] and len(enc.bounds_) == 0  # zero, then one bell for the rest
+    z = enc.transform(skewed)[skewed > 0, 0]
+    assert normaltest(z).pvalue > 1e-3
+    assert (enc.inverse_transform(np.array([[3.0, 1.0, 0.0], [-3.0, 1.0, 0.0]])) == 0.0).all()
+    # a column with one bell and no point mass is the plain quantile transform: one linear output
+    plain = ModeQuantileEncoder().fit(rng.lognormal(0, 1, 3000))
+    assert [s.activation for s in plain.spans] == ["linear"]
 
 
 def test_a_lower_point_mass_share_makes_secondary_spikes_exact_modes():

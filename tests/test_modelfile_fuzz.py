@@ -178,8 +178,21 @@ def _labels(m):
 
 
 def _modes(m):
-    learned = m["encoder"]["codecs"][0]["encoder"]["learned"]
-    learned.update(means_=[float(i) for i in range(100_000)], stds_=[1.0] * 100_000, weights_=[1e-5] * 100_000)
+    """The default's numeric encoder (mode_quantile) with 100,000 modes."""
+    enc = m["encoder"]["codecs"][0]["encoder"]
+    assert enc["kind"] == "mode_quantile"
+    enc["learned"].update(sizes_=[2.0] * 100_000, tables_=[float(i // 2) for i in range(200_000)],
+                          spikes_=[1.0] * 100_000, bounds_=[])
+
+
+def _mode_specific_modes(m):
+    """A mode-specific encoder (the default of 0.3) with 100,000 modes in its place."""
+    m["encoder"]["codecs"][0]["encoder"] = {
+        "kind": "mode_specific",
+        "params": {"max_modes": 10, "weight_threshold": 0.005, "sample_size": 5000, "seed": 0, "tau": 0.2,
+                   "mode_activation": "gumbel", "spike_share": 0.05},
+        "learned": {"means_": [float(i) for i in range(100_000)], "stds_": [1.0] * 100_000,
+                    "weights_": [1e-5] * 100_000}}
 
 
 def _column(m, name):
@@ -189,7 +202,8 @@ def _column(m, name):
 CRAFTED = {
     "a 20,000-wide generator layer": (_wide, "needs F32 \\[20000"),
     "200,000 condition labels": (_labels, "more than any tensor"),
-    "100,000 mixture modes": (_modes, "width|means_"),
+    "100,000 mixture modes": (_modes, "width|sizes_"),
+    "100,000 mixture modes (mode_specific)": (_mode_specific_modes, "width|means_"),
     "min above max": (lambda m: _column(m, "x").update(min=5.0, max=-5.0), "above max"),
     "NaN bound": (lambda m: _column(m, "x").update(max=float("nan")), "finite"),
     "infinite bound": (lambda m: _column(m, "x").update(min=float("-inf")), "finite"),

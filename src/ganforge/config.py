@@ -101,7 +101,7 @@ def dp_number(name: str, v: Any) -> None:
         raise ConfigError(f"`{name}` must be a positive number, got {v!r}")
 
 
-NUMERIC_METHODS = ("mode_specific", "minmax", "minmax01", "standard", "quantile")
+NUMERIC_METHODS = ("mode_specific", "minmax", "minmax01", "standard", "quantile", "mode_quantile")
 CATEGORICAL_METHODS = ("onehot", "gaussian_interval", "ordinal")
 PRECISIONS = ("auto", "float32", "bfloat16")
 #: what the quality monitor (early stopping, best-generator selection) scores
@@ -125,16 +125,20 @@ class Section:
 @dataclass
 class EncodingConfig(Section):
     numeric_encoding: str = option("mode_specific", one_of(*NUMERIC_METHODS),
-                                   "mode_specific | minmax (to [-1, 1]) | minmax01 | standard | quantile (normal scores)")
+                                   "mode_specific | minmax (to [-1, 1]) | minmax01 | standard | quantile (normal scores) | "
+                                   "mode_quantile (normal scores within well-separated modes)")
     categorical_encoding: str = option("onehot", one_of(*CATEGORICAL_METHODS), "onehot | gaussian_interval | ordinal")
     ordinal_encoding: str = option("onehot", one_of(*CATEGORICAL_METHODS), "onehot | ordinal | gaussian_interval")
     categorical_activation: str = option("gumbel", one_of("gumbel", "softmax", "tanh", "sigmoid"),
                                          "the output of one-hot blocks")
     gumbel_tau: float = option(0.2, positive, "Gumbel-softmax temperature")
-    max_modes: int = option(10, whole(1), "mixture modes per numeric column (mode_specific)")
+    max_modes: int = option(10, whole(1), "mixture modes per numeric column (mode_specific, mode_quantile)")
+    mode_separation: float = option(1.5, positive, "mode_quantile: mixture components closer than this many times "
+                                                   "their spreads' sum are one mode")
     point_mass_share: float = option(0.05, at_least(0.0, 1.0 + 1e-12),
-                                     "mode_specific: a value that holds at least this share of the rows is an exact "
-                                     "mode of its own (the zeros of a gain, the 40 of hours per week)")
+                                     "mode_specific, mode_quantile: a value that holds at least this share of "
+                                     "the rows is an exact mode of its own (the zeros of a gain, the 40 of hours "
+                                     "per week)")
     bgm_sample_size: int = option(5000, whole(1), "rows the mixture of a numeric column is fitted on")
     max_categories: int = option(200, whole(2), "a column with more values keeps its most frequent ones and a "
                                                 "'rare' code")

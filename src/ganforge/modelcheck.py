@@ -225,6 +225,16 @@ def _check_encoder(enc: Any, where: str, biggest: int) -> None:
     elif kind == "quantile":
         q = _finite_array(enc.quantiles_, f"{where}.learned.quantiles_", min_len=2)
         need(bool((np.diff(q) >= 0).all()), where, "quantiles out of order")
+    elif kind == "mode_quantile":
+        sizes = _finite_array(enc.sizes_, f"{where}.learned.sizes_")
+        need(bool((sizes >= 2).all() and (sizes == np.round(sizes)).all()), where, "a quantile table of under 2 values")
+        _finite_array(enc.tables_, f"{where}.learned.tables_", int(sizes.sum()))
+        spikes = _finite_array(enc.spikes_, f"{where}.learned.spikes_", len(sizes))
+        bounds = _finite_array(enc.bounds_, f"{where}.learned.bounds_", int((spikes == 0).sum()) - 1
+                               if (spikes == 0).any() else 0, min_len=0)
+        need(bool(np.isin(spikes, (0, 1)).all() and (np.diff(bounds) >= 0).all()), where, "cuts out of order")
+        for k, q in enumerate(enc.mode_tables()):
+            need(bool((np.diff(q) >= 0).all()), where, f"quantile table {k} out of order")
     elif kind == "gaussian_interval":
         lo = _finite_array(enc.lower_, f"{where}.learned.lower_", enc.n_categories)
         hi = _finite_array(enc.upper_, f"{where}.learned.upper_", enc.n_categories)
