@@ -23,7 +23,8 @@ before ganforge routed them to oneDNN (``ganforge.kernels``); ``ganforge-ctgan-l
 named) is ``ctgan-like`` with ``precision=float32``: the training step in float32 throughout, where the
 preset's ``auto`` multiplies in bfloat16 on a CPU that does so in hardware; ``ganforge-default-auto`` (only
 when named) is ``default`` with ``precision=auto``, which the preset itself takes since 2026-12-02, and
-``ganforge-default-fp32`` (only when named) ``default`` in float32 throughout. Each ganforge cell records the precision its steps ran
+``ganforge-default-fp32`` (only when named) ``default`` in float32 throughout; ``ganforge-default-0.3`` (only when
+named) is the default of 0.3, with mode-specific numerics. Each ganforge cell records the precision its steps ran
 in.
 """
 
@@ -47,7 +48,7 @@ SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default", "ganforge-default
 #: default with precision=auto (the preset itself since 2026-12-02; kept so that the JSON of the run that
 #: decided it still tabulates); default in float32 throughout
 EXTRA = ("ganforge-ctgan-like-fresh", "ganforge-ctgan-like-lazy-gp", "ganforge-ctgan-like-mkl",
-         "ganforge-ctgan-like-fp32", "ganforge-default-auto", "ganforge-default-fp32")
+         "ganforge-ctgan-like-fp32", "ganforge-default-auto", "ganforge-default-fp32", "ganforge-default-0.3")
 ALL = SYSTEMS + EXTRA
 #: the default preset with a time limit of one tenth of the same seed's CTGAN wall time (the issue's
 #: "CTGAN-300's quality in under one tenth of its wall time"); the limit counts from the start of fit
@@ -125,6 +126,8 @@ def child(args) -> None:
                 kw["precision"] = "float32"
             if args.system == "ganforge-default-auto":
                 kw["precision"] = "auto"
+            if args.system == "ganforge-default-0.3":
+                kw["numeric_encoding"] = "mode_specific"
             if args.system == "ganforge-default-tenth":
                 kw["time_limit"] = out["time_limit"] = args.time_limit
             syn = Synthesizer("wcgan", preset, seed=args.seed, device="cpu", **kw)
