@@ -75,6 +75,9 @@ GANFORGE = {
                                                 "moment_weight": 10.0}),
     "ganforge-mq15-moment": ("wcgan", "default", {**V02, "numeric_encoding": "mode_quantile", "mode_separation": 1.5,
                                                   "moment_weight": 10.0}),  # the default of 0.4
+    # the same without exact point-mass modes (a point mass is a range of scores, as in plain quantile)
+    "ganforge-mq15-nospike": ("wcgan", "default", {**V02, "numeric_encoding": "mode_quantile", "mode_separation": 1.5,
+                                                   "moment_weight": 10.0, "point_mass_share": 1.0}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
 
