@@ -65,6 +65,16 @@ class StandardEncoder(ColumnEncoder):
         return np.asarray(block, dtype=float)[:, 0] * (self.std_ or 1.0) + self.mean_
 
 
+def _mode_params(enc, max_modes, weight_threshold, sample_size, seed, tau, mode_activation, spike_share) -> None:
+    """The parameters an encoder built on a column's Gaussian mixture shares (mode_specific, mode_quantile)."""
+    enc.max_modes = int(max_modes)
+    enc.weight_threshold = float(weight_threshold)
+    enc.sample_size = int(sample_size)
+    enc.seed = int(seed)
+    enc.tau = float(tau)
+    enc.mode_activation = mode_activation
+    enc.spike_share = float(spike_share)
+
 @register
 class ModeSpecificEncoder(ColumnEncoder):
     """CTGAN's mode-specific normalisation, with exact modes for point masses.
@@ -86,13 +96,7 @@ class ModeSpecificEncoder(ColumnEncoder):
 
     def __init__(self, max_modes: int = 10, weight_threshold: float = 0.005, sample_size: int = 5000,
                  seed: int = 0, tau: float = 0.2, mode_activation: str = "gumbel", spike_share: float = 0.05):
-        self.max_modes = int(max_modes)
-        self.weight_threshold = float(weight_threshold)
-        self.sample_size = int(sample_size)
-        self.seed = int(seed)
-        self.tau = float(tau)
-        self.mode_activation = mode_activation
-        self.spike_share = float(spike_share)
+        _mode_params(self, max_modes, weight_threshold, sample_size, seed, tau, mode_activation, spike_share)
 
     @property
     def spans(self) -> list[Span]:
@@ -292,13 +296,7 @@ class ModeQuantileEncoder(ColumnEncoder):
     def __init__(self, max_modes: int = 10, weight_threshold: float = 0.005, sample_size: int = 5000,
                  seed: int = 0, tau: float = 0.2, mode_activation: str = "gumbel", spike_share: float = 0.05,
                  separation: float = 1.5, n_quantiles: int = 1000):
-        self.max_modes = int(max_modes)
-        self.weight_threshold = float(weight_threshold)
-        self.sample_size = int(sample_size)
-        self.seed = int(seed)
-        self.tau = float(tau)
-        self.mode_activation = mode_activation
-        self.spike_share = float(spike_share)
+        _mode_params(self, max_modes, weight_threshold, sample_size, seed, tau, mode_activation, spike_share)
         self.separation = float(separation)
         self.n_quantiles = int(n_quantiles)
 
@@ -387,18 +385,18 @@ class ModeQuantileEncoder(ColumnEncoder):
         return out
 
 
-def _mode_specific(config, seed: int) -> ModeSpecificEncoder:
+def _mixture_options(config, seed: int) -> dict:
     act = config.categorical_activation
-    return ModeSpecificEncoder(max_modes=config.max_modes, sample_size=config.bgm_sample_size, seed=seed,
-                               tau=config.gumbel_tau, mode_activation="gumbel" if act == "tanh" else act,
-                               spike_share=config.point_mass_share)
+    return dict(max_modes=config.max_modes, sample_size=config.bgm_sample_size, seed=seed, tau=config.gumbel_tau,
+                mode_activation="gumbel" if act == "tanh" else act, spike_share=config.point_mass_share)
+
+
+def _mode_specific(config, seed: int) -> ModeSpecificEncoder:
+    return ModeSpecificEncoder(**_mixture_options(config, seed))
 
 
 def _mode_quantile(config, seed: int) -> ModeQuantileEncoder:
-    act = config.categorical_activation
-    return ModeQuantileEncoder(max_modes=config.max_modes, sample_size=config.bgm_sample_size, seed=seed,
-                               tau=config.gumbel_tau, mode_activation="gumbel" if act == "tanh" else act,
-                               spike_share=config.point_mass_share, separation=config.mode_separation)
+    return ModeQuantileEncoder(**_mixture_options(config, seed), separation=config.mode_separation)
 
 
 #: numeric encodings by name (``numeric_encoding``): the encoder of a column, from the encoding
