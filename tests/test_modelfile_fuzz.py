@@ -217,6 +217,11 @@ CRAFTED = {
     "a missing key": (lambda m: m.pop("schema"), "schema"),
     "a string for the encoder": (lambda m: m.update(encoder="x"), "encoder"),
     "an unknown encoder kind": (lambda m: m["encoder"]["codecs"][0]["encoder"].update(kind="pickle"), "kind"),
+    # a learned value is set on the encoder as an attribute: named as a method it would replace it
+    "a learned value named as a method": (lambda m: m["encoder"]["codecs"][0]["encoder"]["learned"]
+                                          .update(inverse_transform=1.0), "not the name of a learned value"),
+    "an unknown encoder parameter": (lambda m: m["encoder"]["codecs"][0]["encoder"]["params"].update(bogus=1),
+                                     "not a parameter"),
     "unequal history": (lambda m: m["training"]["history"].update(g_loss=[1.0]), "history"),
 }
 

@@ -61,7 +61,21 @@ def _category_or_missing(v: Any, where: str) -> Any:
     return None if v is None else scalar(v, where)
 
 
-_ENCODER = record({"kind": choice(*ENCODERS), "params": mapping(_param), "learned": mapping(_learned)})
+_ENCODER_FIELDS = record({"kind": choice(*ENCODERS), "params": mapping(_param), "learned": mapping(_learned)})
+
+
+def _ENCODER(v: Any, where: str) -> Any:
+    """An encoder's state: its kind's parameters only, and learned values under names that end in ``_``
+    (an encoder's learned attributes), so that a file can neither pass an unknown argument to the
+    encoder nor put a value where one of its methods or properties is."""
+    _ENCODER_FIELDS(v, where)
+    allowed = ENCODERS[v["kind"]].params
+    for k in v["params"]:
+        need(k in allowed, f"{where}.params", f"{shown(k)} is not a parameter of a {v['kind']} encoder")
+    for k in v["learned"]:
+        need(k.endswith("_") and not k.startswith("_") and k.replace("_", "").isalnum(), f"{where}.learned",
+             f"{shown(k)} is not the name of a learned value")
+    return v
 _CODEC = record({"column": text, "encoder": _ENCODER, "categories": items(_category_or_missing)},
                 {"indicator": optional(_ENCODER), "fill": optional(number()), "keep": optional(items(integer())),
                  "rare": optional(items(integer())), "rare_counts": optional(items(integer()))})
