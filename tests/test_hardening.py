@@ -219,3 +219,12 @@ def test_a_stale_temporary_file_of_a_running_process_is_kept(tmp_path):
         p.write_text("partial")
     modelfile.atomic_write(target, lambda tmp: Path(tmp).write_text("done"))
     assert ours.exists() and other.exists() and not dead.exists() and target.read_text() == "done"
+
+
+def test_a_thread_count_no_cpu_runs_is_refused_before_torch_sees_it():
+    # hypothesis found it in a model file's config: torch.set_num_threads(10**12) overflowed deep inside
+    from ganforge import Synthesizer
+    from ganforge.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="threads must be a whole number from 1 to 4096"):
+        Synthesizer("wcgan", threads=10**12)

@@ -47,15 +47,16 @@ def positive_or_none(name: str, v: Any) -> None:
         positive(name, v)
 
 
-def whole(minimum: int = 0) -> Check:
+def whole(minimum: int = 0, maximum: int | None = None) -> Check:
     def check(name: str, v: Any) -> None:
-        if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
-            raise ConfigError(f"`{name}` must be a whole number >= {minimum}, got {v!r}")
+        if not isinstance(v, int) or isinstance(v, bool) or v < minimum or (maximum is not None and v > maximum):
+            bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise ConfigError(f"`{name}` must be a whole number {bounds}, got {v!r}")
     return check
 
 
-def whole_or_none(minimum: int = 0) -> Check:
-    inner = whole(minimum)
+def whole_or_none(minimum: int = 0, maximum: int | None = None) -> Check:
+    inner = whole(minimum, maximum)
     return lambda name, v: None if v is None else inner(name, v)
 
 
@@ -101,6 +102,8 @@ def dp_number(name: str, v: Any) -> None:
         raise ConfigError(f"`{name}` must be a positive number, got {v!r}")
 
 
+#: more threads than any CPU runs (a model file or option asking for more is refused, not passed to torch)
+MAX_THREADS = 4096
 NUMERIC_METHODS = ("mode_specific", "minmax", "minmax01", "standard", "quantile", "mode_quantile")
 CATEGORICAL_METHODS = ("onehot", "gaussian_interval", "ordinal")
 PRECISIONS = ("auto", "float32", "bfloat16")
@@ -233,8 +236,8 @@ class RuntimeConfig(Section):
     stream_block_rows: int = option(4096, whole(1), "streaming: rows per block read from the cache")
     stream_buffer_rows: int = option(65_536, whole(1), "streaming: rows mixed in the shuffle buffer")
     stream_workers: int = option(0, whole(0), "streaming: data-loader workers")
-    threads: int | None = option(None, whole_or_none(1), "CPU threads of a fit and of sampling (None: the cores "
-                                                         "other processes leave free, or OMP_NUM_THREADS)")
+    threads: int | None = option(None, whole_or_none(1, MAX_THREADS), "CPU threads of a fit and of sampling (None: "
+                                 "the cores other processes leave free, or OMP_NUM_THREADS)")
 
 
 @dataclass
