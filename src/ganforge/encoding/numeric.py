@@ -115,7 +115,8 @@ class ModeSpecificEncoder(ColumnEncoder):
         rest = v[~np.isin(v, spikes)]
         means, stds, weights = list(spikes), [0.0] * len(spikes), list(spike_w)
         if len(rest):
-            m, sd, w = self._fit_mixture(rest, max(1, self.max_modes - len(spikes)))
+            m, sd, w = _mixture(rest, max(1, self.max_modes - len(spikes)), self.seed, self.sample_size,
+                                self.weight_threshold)
             means += list(m)
             stds += list(sd)
             weights += list(w * len(rest) / len(v))
@@ -124,9 +125,6 @@ class ModeSpecificEncoder(ColumnEncoder):
         self.stds_ = np.asarray(stds)[order]
         self.weights_ = np.asarray(weights)[order] / np.sum(weights)
         return self
-
-    def _fit_mixture(self, v: np.ndarray, k_max: int):
-        return _mixture(v, k_max, self.seed, self.sample_size, self.weight_threshold)
 
     def _posterior(self, v: np.ndarray) -> np.ndarray:
         spike = self.stds_ == 0
