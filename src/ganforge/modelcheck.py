@@ -64,7 +64,7 @@ def _category_or_missing(v: Any, where: str) -> Any:
 _ENCODER_FIELDS = record({"kind": choice(*ENCODERS), "params": mapping(_param), "learned": mapping(_learned)})
 
 
-def _ENCODER(v: Any, where: str) -> Any:
+def _encoder_state(v: Any, where: str) -> Any:
     """An encoder's state: its kind's parameters only, and learned values under names that end in ``_``
     (an encoder's learned attributes), so that a file can neither pass an unknown argument to the
     encoder nor put a value where one of its methods or properties is."""
@@ -76,8 +76,8 @@ def _ENCODER(v: Any, where: str) -> Any:
         need(k.endswith("_") and not k.startswith("_") and k.replace("_", "").isalnum(), f"{where}.learned",
              f"{shown(k)} is not the name of a learned value")
     return v
-_CODEC = record({"column": text, "encoder": _ENCODER, "categories": items(_category_or_missing)},
-                {"indicator": optional(_ENCODER), "fill": optional(number()), "keep": optional(items(integer())),
+_CODEC = record({"column": text, "encoder": _encoder_state, "categories": items(_category_or_missing)},
+                {"indicator": optional(_encoder_state), "fill": optional(number()), "keep": optional(items(integer())),
                  "rare": optional(items(integer())), "rare_counts": optional(items(integer()))})
 _DERIVED = record({"column": text, "source": text, "values": items(_category_or_missing)})
 _CONDITION = record({"kind": choice(COLUMN, KMEANS), "column": text,
@@ -241,7 +241,8 @@ def _check_encoder(enc: Any, where: str, biggest: int) -> None:
         need(bool((np.diff(q) >= 0).all()), where, "quantiles out of order")
     elif kind == "mode_quantile":
         sizes = _finite_array(enc.sizes_, f"{where}.learned.sizes_")
-        need(bool((sizes >= 2).all() and (sizes == np.round(sizes)).all()), where, "a quantile table of under 2 values")
+        need(bool((sizes >= 2).all() and (sizes == np.round(sizes)).all()), where,
+             "a quantile table of under 2 values")
         _finite_array(enc.tables_, f"{where}.learned.tables_", int(sizes.sum()))
         spikes = _finite_array(enc.spikes_, f"{where}.learned.spikes_", len(sizes))
         bounds = _finite_array(enc.bounds_, f"{where}.learned.bounds_", int((spikes == 0).sum()) - 1
