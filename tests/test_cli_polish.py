@@ -151,3 +151,29 @@ def test_progress_lines_without_a_terminal_carry_the_monitor_score(capsys):
     last = [line for line in out.splitlines() if line.startswith("wgan/default: step")][-1]
     assert "step 40/40 (100%)" in last and "rows/s" in last and "elapsed" in last
     assert "fidelity 0." in last and "(step 40)" in last  # the default preset's monitor
+
+
+def test_evaluate_writes_both_reports_into_a_folder_with_o(tmp_path):
+    """``-o DIR`` as fit and sample take it: report.html and report.json in a folder made for them; a
+    path that is a file is one error line, and a failed evaluation leaves no folder behind."""
+    import json
+
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b"], 300)})
+    fake = pd.DataFrame({"x": rng.normal(0.5, 1, size=300), "c": rng.choice(["a", "b"], 300)})
+    real.to_csv(tmp_path / "real.csv", index=False)
+    fake.to_csv(tmp_path / "fake.csv", index=False)
+    out = tmp_path / "report"
+    r = run("evaluate", "--real", str(tmp_path / "real.csv"), "--synthetic", str(tmp_path / "fake.csv"),
+            "--no-tsne", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert (out / "report.html").read_text().lstrip().lower().startswith("<!doctype html")
+    shapes = json.loads((out / "report.json").read_text())
+    assert shapes and f"wrote {out / 'report.json'}" in r.stdout
+    (tmp_path / "afile").write_text("x")
+    r = run("evaluate", "--real", str(tmp_path / "real.csv"), "--synthetic", str(tmp_path / "fake.csv"),
+            "-o", str(tmp_path / "afile"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "is a file" in r.stderr
+    r = run("evaluate", "--real", str(tmp_path / "real.csv"), "--synthetic", str(tmp_path / "missing.csv"),
+            "-o", str(tmp_path / "never"))
+    assert r.returncode == 2 and not (tmp_path / "never").exists()

@@ -15,7 +15,8 @@ from .options import int_list
 
 
 @app.command(epilog="Example: ganforge evaluate --real adult_train.csv --test adult_test.csv --synthetic syn.csv "
-                     "--target income --model adult.gfm --json report.json --html report.html")
+                     "--target income --model adult.gfm -o report   (writes report/report.html and "
+                     "report/report.json; --html and --json name the files one by one)")
 def evaluate(
     real: Path = typer.Option(..., "--real", help="The real rows the model was trained on (CSV or Parquet)."),
     synthetic: Path = typer.Option(..., "--synthetic", help="The synthetic rows."),
@@ -25,6 +26,9 @@ def evaluate(
                                                                       "its discriminator's verdicts."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write every figure as JSON here."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Write the report (one HTML file) here."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="DIR",
+                                          help="A folder for report.html and report.json (made if missing; "
+                                               "--html and --json, when given, name their files instead)."),
     sep: Optional[str] = typer.Option(None, "--sep", help="CSV separator (sniffed when omitted)."),
     seed: int = typer.Option(0, "--seed"),
     no_tsne: bool = typer.Option(False, "--no-tsne", help="Skip the t-SNE picture (the slowest part)."),
@@ -34,14 +38,26 @@ def evaluate(
     from ..evaluation import evaluate as run_evaluation
     from ..report import terminal_summary, write_report
 
+    if output is not None:
+        if output.exists() and not output.is_dir():
+            raise ConfigError(f"-o {str(output)!r} is a file: give a folder for report.html and report.json "
+                              "(or name the files with --html and --json)")
+        if not output.parent.is_dir():
+            raise ConfigError(f"-o {str(output)!r}: its folder {str(output.parent)!r} does not exist; create it first")
+        # the folder is made once the figures are ready: a failed evaluation leaves nothing behind
+        modelfile.check_writable((output if output.is_dir() else output.parent) / ".report", "report")
+        html_out = html_out if html_out is not None else output / "report.html"
+        json_out = json_out if json_out is not None else output / "report.json"
     for p in (json_out, html_out):
-        if p is not None:
+        if p is not None and (output is None or p.parent != output):
             modelfile.check_writable(p, "report")
     real_df = io.read_table(real, sep=sep)
     syn_df = io.read_table(synthetic, sep=sep)
     test_df = io.read_table(test, sep=sep) if test is not None else None
     result = run_evaluation(real_df, syn_df, test=test_df, target=target, model=model_path, seed=seed,
                             tsne=not no_tsne)
+    if output is not None:
+        output.mkdir(exist_ok=True)
     write_report(result, html_out, json_out)
     console().print(terminal_summary(result))
     for p in (html_out, json_out):
