@@ -80,6 +80,8 @@ GANFORGE = {
                                                    "moment_weight": 10.0, "point_mass_share": 1.0}),
     # 0.4's default with the label classifier at a third of the weight measured alone in the ablation
     "ganforge-clf03": ("wcgan", "default", {"classifier_weight": 0.3}),
+    # the classifier's loss only up to the real rows' level, per label (classifier_loss=matched)
+    "ganforge-clf1m": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "matched"}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
 

@@ -126,3 +126,35 @@ def test_a_model_file_from_before_the_option_loads_as_trained_without_a_classifi
     old = Synthesizer.load(tmp_path / "old.gfm", device="cpu")
     assert old.config["classifier_weight"] == 0.0  # the file was trained without one
     assert len(old.sample(50, seed=0)) == 50
+
+
+def test_matched_loss_is_each_labels_excess_over_the_real_rows_and_stops_there():
+    """classifier_loss=matched: per label, the generated rows' mean cross-entropy minus the real rows'
+    (never below zero), weighted by the label's share of the generated batch."""
+    from ganforge.models.families.adversarial import label_matched_loss
+
+    torch.manual_seed(0)
+    clf = LabelClassifier(5, 3, LAYER).eval()
+    real, fake = torch.randn(60, 5), torch.randn(30, 5, requires_grad=True)
+    y_real, y_fake = torch.arange(60) % 3, torch.tensor([0] * 20 + [1] * 10)  # label 2 not generated
+    cr, cf = F.one_hot(y_real, 3).float(), F.one_hot(y_fake, 3).float()
+    ce_f = F.cross_entropy(clf(fake), y_fake, reduction="none")
+    ce_r = F.cross_entropy(clf(real), y_real, reduction="none").detach()
+    parts = [torch.relu(ce_f[y_fake == k].mean() - ce_r[y_real == k].mean()) * (y_fake == k).sum() for k in (0, 1)]
+    expected = sum(parts) / 30
+    got = label_matched_loss(clf, fake, cf, real, cr)
+    torch.testing.assert_close(got, expected)
+    assert got.item() > 0.05  # the random rows are less recognisable than the real ones: not a zero check
+    # rows as recognisable as the real ones: nothing to push, and no gradient
+    same = real[:30].clone().requires_grad_(True)
+    zero = label_matched_loss(clf, same, cr[:30], real[:30], cr[:30])
+    assert zero.item() == 0.0
+    zero.backward()
+    assert same.grad is None or not same.grad.any()
+    # where full cross-entropy would still push (it is not zero there)
+    assert F.cross_entropy(clf(real[:30]), y_real[:30]).item() > 0.5
+
+
+def test_classifier_loss_must_be_full_or_matched():
+    with pytest.raises(ConfigError, match="classifier_loss"):
+        Synthesizer("wcgan", classifier_loss="capped")

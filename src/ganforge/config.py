@@ -185,6 +185,10 @@ class TrainingConfig(Section):
     reuse_fakes: bool = option(False, boolean, "the generator step reuses the last critic step's fake rows")
     classifier_weight: float = option(0.0, at_least(0.0, hint=" (0 = off, 1 = as strong as the adversarial loss)"),
                                       "a label classifier's cross-entropy joins the generator's loss")
+    classifier_loss: str = option("full", one_of("full", "matched"),
+                                  "full: every generated row is pushed towards its label as the classifier sees "
+                                  "it | matched: each label's rows only until the classifier is as sure of them "
+                                  "as of the real rows of that label")
     moment_weight: float = option(0.0, at_least(0.0), "conditional models: each label's mean generated row is "
                                                       "pulled towards its mean real row in the batch (0 = off)")
     precision: str = option("float32", one_of(*PRECISIONS), "the training step's arithmetic")
@@ -262,7 +266,7 @@ OPTION_SECTION: dict[str, str] = {f.name: name for name, cls in SECTIONS.items()
 #: options added after model files were first written, and what the files without them were trained
 #: with (a preset may set another value now): derived columns learnt, no label classifier, float32, keys
 #: learnt as categories, no rules detected
-BEFORE_RECORDED = {"derive_columns": False, "classifier_weight": 0.0, "precision": "float32",
+BEFORE_RECORDED = {"derive_columns": False, "classifier_weight": 0.0, "classifier_loss": "full", "precision": "float32",
                    "identifiers": "learn", "detect_rules": False}
 #: keys of a model file's flat config that are not options
 _IDENTITY = ("model", "preset", "family", "loss", "conditional")

@@ -38,15 +38,17 @@ class AdversarialFamily(Family):
                  lr_g: float = 2e-4, lr_d: float = 2e-4, betas=(0.5, 0.9), weight_decay_g: float = 0.0,
                  weight_decay_d: float = 0.0, pretrain_critic_steps: int = 0, ema_decay: float = 0.0,
                  reuse_fakes: bool = False, classifier: torch.nn.Module | None = None,
-                 classifier_weight: float = 0.0, lr_c: float = 1e-3, moment_weight: float = 0.0,
-                 precision: str = "float32",
+                 classifier_weight: float = 0.0, classifier_loss: str = "full", lr_c: float = 1e-3,
+                 moment_weight: float = 0.0, precision: str = "float32",
                  private: Any = None, device: torch.device | None = None, dist: Context = SINGLE):
         """``source``: a batch source (``sample(n)`` -> real rows and their one-hot conditions, and
         optionally ``conditions(n)``; a private run's ``poisson()``). ``private``: a
         ``ganforge.training.private.PrivateCritic`` (DP-SGD critic steps on Poisson batches).
         ``classifier``: rows -> logits over the condition's labels; each generator step first trains it
         on real rows, then adds ``classifier_weight`` x the cross-entropy of the labels the generated rows
-        were conditioned on (the reported generator loss stays the adversarial one)."""
+        were conditioned on (the reported generator loss stays the adversarial one). ``classifier_loss``:
+        "full" (that cross-entropy) or "matched" (per label, only its excess over the classifier's
+        cross-entropy on the real rows of the label: ``label_matched_loss``)."""
         if private is not None and precision != "float32":
             raise ValueError("a private (DP) critic trains in float32: its per-row gradients are clipped "
                              "to a norm, which bfloat16 products would blur; use precision='float32'")
@@ -55,7 +57,10 @@ class AdversarialFamily(Family):
         self.generator, self.discriminator, self.loss, self.source = generator, discriminator, loss, source
         self.batch_size, self.n_critic, self.gp_lambda, self.gp_every = batch_size, n_critic, gp_lambda, gp_every
         self.pretrain_critic_steps, self.ema_decay, self.reuse_fakes = pretrain_critic_steps, ema_decay, reuse_fakes
-        self.classifier, self.classifier_weight = classifier, classifier_weight
+        if classifier_loss not in ("full", "matched"):
+            raise ValueError(f"classifier_loss must be full or matched, got {classifier_loss!r}")
+        self.classifier, self.classifier_weight, self.classifier_loss = classifier, classifier_weight, classifier_loss
+        self._classifier_real: tuple[torch.Tensor, torch.Tensor] | None = None  # the classifier step's batch
         #: conditional models: the generator's loss adds this weight x the squared distance between the
         #: mean encoded row of each label in its batch and in the last critic step's real batch
         self.moment_weight = moment_weight
@@ -262,6 +267,7 @@ class AdversarialFamily(Family):
     def _classifier_step(self) -> None:
         """One update of the label classifier on a batch of real rows."""
         real, cond = self.source.sample(self.batch_size)
+        self._classifier_real = (real, cond)
         with self._autocast():
             loss = F.cross_entropy(self.classifier(real), cond.argmax(1))
         self.opt_c.zero_grad(set_to_none=True)
@@ -290,7 +296,12 @@ class AdversarialFamily(Family):
                 loss = loss + self.moment_weight * conditional_moments(fake, cond, *self._last_real)
             if self.classifier is not None:
                 self.classifier.eval().requires_grad_(False)  # no dropout: the classifier's own prediction
-                loss = loss + self.classifier_weight * F.cross_entropy(self.classifier(fake), cond.argmax(1))
+                if self.classifier_loss == "matched":
+                    real, real_cond = self._classifier_real
+                    term = label_matched_loss(self.classifier, fake, cond, real, real_cond)
+                else:
+                    term = F.cross_entropy(self.classifier(fake), cond.argmax(1))
+                loss = loss + self.classifier_weight * term
                 self.classifier.train().requires_grad_(True)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
@@ -384,6 +395,7 @@ class AdversarialFamily(Family):
                    betas=tuple(t.betas), weight_decay_g=t.weight_decay_g, weight_decay_d=t.weight_decay_d,
                    pretrain_critic_steps=t.pretrain_critic_steps, ema_decay=float(t.ema_decay),
                    reuse_fakes=t.reuse_fakes, classifier=classifier, classifier_weight=float(t.classifier_weight),
+                   classifier_loss=t.classifier_loss,
                    moment_weight=float(t.moment_weight),
                    precision=kernels.resolve_precision(t.precision, device),
                    private=None if private is None else private(discriminator, loss), device=device, dist=dist)
@@ -403,3 +415,23 @@ def conditional_moments(fake: torch.Tensor, cond: torch.Tensor, real: torch.Tens
     mf = (cf.t() @ fake)[both] / nf[both, None]
     mr = (cr.t() @ real)[both] / nr[both, None]
     return ((mf - mr) ** 2).mean()
+
+
+def label_matched_loss(classifier: torch.nn.Module, fake: torch.Tensor, cond: torch.Tensor, real: torch.Tensor,
+                       real_cond: torch.Tensor) -> torch.Tensor:
+    """The label classifier's loss without exaggeration: for each label in both batches, how far the
+    classifier's mean cross-entropy on the generated rows of that label exceeds its mean on the real
+    rows of that label (zero once they are as recognisable as real ones), weighted by the label's share
+    of the generated batch. Full cross-entropy keeps pushing rows towards their label's most typical
+    region, and the label's associations come out stronger than in the real rows."""
+    y, y_real = cond.argmax(1), real_cond.argmax(1)
+    ce = F.cross_entropy(classifier(fake), y, reduction="none").float()
+    with torch.no_grad():
+        ce_real = F.cross_entropy(classifier(real), y_real, reduction="none").float()
+    cf, cr = cond.float(), real_cond.float()
+    nf, nr = cf.sum(0), cr.sum(0)
+    both = (nf > 0) & (nr > 0)
+    if not bool(both.any()):
+        return ce.new_zeros(())
+    excess = torch.relu((cf.t() @ ce)[both] / nf[both] - (cr.t() @ ce_real)[both] / nr[both])
+    return (excess * nf[both]).sum() / nf[both].sum()
