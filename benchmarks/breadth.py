@@ -212,6 +212,7 @@ def evaluate_cell(args) -> None:
            "strong_pairs_kept": sum(p.kept for p in res.pairs) / max(len(res.pairs), 1),
            "strongest_pairs": [p.to_dict() for p in res.pairs],
            "target_pairs_kept": sum(p.kept for p in res.target_pairs) / max(len(res.target_pairs), 1),
+           "target_pairs": [p.to_dict() for p in res.target_pairs],
            "conditional_shift": res.conditional.score, "conditional_shift_reference": res.conditional.reference,
            "conditional_worst": [res.conditional.worst_label, res.conditional.worst_column, res.conditional.worst],
            "detection_auc": det.cv_auc, "detection_tabsyn": det.tabsyn_score,

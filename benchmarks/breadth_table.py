@@ -23,6 +23,12 @@ MEASURES = {
     "conditional_shift": ("conditional shift", -1),
     "fit_seconds": ("fit s", -1),
 }
+#: in the means over tables only: the share of real pairs with the label kept (within 0.1 of the real
+#: strength) and the per-label shift of rows sampled with a label as their condition
+MEANS_ONLY = {
+    "target_pairs_kept": ("pairs with the label kept", +1),
+    "sampled_by_label_shift": ("sampled-by-label shift", -1),
+}
 
 
 def load_cells(root: Path) -> list[dict]:
@@ -46,7 +52,7 @@ def summarise(cells: list[dict]) -> dict[tuple[str, str], dict[str, tuple[float,
     out = {}
     for key, cs in groups.items():
         out[key] = {}
-        for m in list(MEASURES) + ["trtr_auc"]:
+        for m in list(MEASURES) + list(MEANS_ONLY) + ["trtr_auc"]:
             vals = [float(c[m]) for c in cs if c.get(m) is not None and c[m] == c[m]]
             if vals:
                 out[key][m] = (statistics.fmean(vals), statistics.stdev(vals) if len(vals) > 1 else 0.0, len(vals))
@@ -81,19 +87,35 @@ def write_table(args) -> None:
                 cells.append(fmt.format(mean, sd) if n > 1 else (fmt.split(" ")[0]).format(mean))
             trtr = row.get("trtr_auc", (float("nan"),))[0]
             lines.append(f"| {t} | {s} | {n} | {trtr:.3f} | " + " | ".join(cells) + " |")
+    # each system's means over the tables that every system listed has cells for
+    common = [t for t in tables if all((t, s) in summ for s in systems)]
+    shown = {**MEASURES, **MEANS_ONLY}
+    means = ["", f"Means over the {len(common)} tables that every system here has (table by table, the means "
+                 "over seeds first):", "",
+             "| system | tables | " + " | ".join(t for t, _ in shown.values()) + " |",
+             "|---|---:|" + "---:|" * len(shown)]
+    for s in systems:
+        vals = []
+        for m in shown:
+            xs = [summ[(t, s)][m][0] for t in common if m in summ[(t, s)]]
+            fmt = "{:.0f}" if m == "fit_seconds" else "{:.3f}"
+            vals.append(fmt.format(statistics.fmean(xs)) if len(xs) == len(common) and xs else "")
+        means.append(f"| {s} | {len(common)} | " + " | ".join(vals) + " |")
+    lines += means
     # who is ahead, table by table, on the means
     ours = [s for s in systems if s.startswith("ganforge")]
     peers = [s for s in systems if not s.startswith("ganforge")]
-    counts = ["", "Tables on which each ganforge system is ahead of each peer (on three-seed means where a table has "
-              "them; ties count for neither):", ""]
-    for o in ours:
-        for p in peers:
-            parts = []
-            for m, (title, direction) in MEASURES.items():
-                both = [t for t in tables if m in summ.get((t, o), {}) and m in summ.get((t, p), {})]
-                ahead = sum(better(summ[(t, o)][m][0], summ[(t, p)][m][0], direction) for t in both)
-                parts.append(f"{title} {ahead}/{len(both)}")
-            counts.append(f"- {o} vs {p}: " + "; ".join(parts))
+    counts = ["", "Tables on which each ganforge system is ahead of each peer, and of the first ganforge system "
+              "listed (on three-seed means where a table has them; ties count for neither):", ""]
+    # and each later ganforge system against the first one listed (a candidate against the default)
+    pairs = [(o, p) for o in ours for p in peers] + [(o, ours[0]) for o in ours[1:]]
+    for o, p in pairs:
+        parts = []
+        for m, (title, direction) in MEASURES.items():
+            both = [t for t in tables if m in summ.get((t, o), {}) and m in summ.get((t, p), {})]
+            ahead = sum(better(summ[(t, o)][m][0], summ[(t, p)][m][0], direction) for t in both)
+            parts.append(f"{title} {ahead}/{len(both)}")
+        counts.append(f"- {o} vs {p}: " + "; ".join(parts))
     text = "\n".join(lines + counts) + "\n"
     if args.out:
         Path(args.out).write_text(text)

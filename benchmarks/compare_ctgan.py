@@ -48,7 +48,8 @@ SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default", "ganforge-default
 #: default with precision=auto (the preset itself since 2026-12-02; kept so that the JSON of the run that
 #: decided it still tabulates); default in float32 throughout
 EXTRA = ("ganforge-ctgan-like-fresh", "ganforge-ctgan-like-lazy-gp", "ganforge-ctgan-like-mkl",
-         "ganforge-ctgan-like-fp32", "ganforge-default-auto", "ganforge-default-fp32", "ganforge-default-0.3")
+         "ganforge-ctgan-like-fp32", "ganforge-default-auto", "ganforge-default-fp32", "ganforge-default-0.3",
+         "ganforge-default-clf03", "ganforge-default-clf1m")
 ALL = SYSTEMS + EXTRA
 #: the default preset with a time limit of one tenth of the same seed's CTGAN wall time (the issue's
 #: "CTGAN-300's quality in under one tenth of its wall time"); the limit counts from the start of fit
@@ -128,6 +129,10 @@ def child(args) -> None:
                 kw["precision"] = "auto"
             if args.system == "ganforge-default-0.3":
                 kw["numeric_encoding"] = "mode_specific"
+            if args.system == "ganforge-default-clf03":  # the label classifier, full cross-entropy
+                kw["classifier_weight"] = 0.3
+            if args.system == "ganforge-default-clf1m":  # the label classifier, matched to the real rows
+                kw.update(classifier_weight=1.0, classifier_loss="matched")
             if args.system == "ganforge-default-tenth":
                 kw["time_limit"] = out["time_limit"] = args.time_limit
             syn = Synthesizer("wcgan", preset, seed=args.seed, device="cpu", **kw)

@@ -158,3 +158,25 @@ def test_matched_loss_is_each_labels_excess_over_the_real_rows_and_stops_there()
 def test_classifier_loss_must_be_full_or_matched():
     with pytest.raises(ConfigError, match="classifier_loss"):
         Synthesizer("wcgan", classifier_loss="capped")
+
+
+def test_the_matched_loss_takes_its_reference_from_rows_the_classifier_never_trains_on():
+    """With classifier_loss=matched the classifier learns from 80% of the rows and the reference
+    cross-entropy comes from the other 20% (a classifier overfits its own rows, and the reference would
+    ask for rows more typical of their label than real ones); the split is the same on every run."""
+    from ganforge.training.sources import TensorSource
+
+    X = torch.arange(100, dtype=torch.float32)[:, None].repeat(1, 3)
+    codes = (torch.arange(100) % 2)
+    src = TensorSource(X, codes, 2, onehot=lambda c: F.one_hot(c, 2).float())
+    a, b = src.split(0.2)
+    rows_a, rows_b = set(a.X[:, 0].tolist()), set(b.X[:, 0].tolist())
+    assert len(rows_a) == 80 and len(rows_b) == 20 and not rows_a & rows_b
+    assert torch.equal(src.split(0.2)[1].X, b.X) and not torch.equal(src.split(0.2, seed=1)[1].X, b.X)
+    assert torch.equal(a.codes, a.X[:, 0].long() % 2)  # each row keeps its label
+    df = four_gaussians(500)
+    syn = Synthesizer("wcgan", steps=2, classifier_weight=1.0, classifier_loss="matched", **SMALL).fit(df, target="color")
+    train, ref = syn.trainer_.family._classifier_sources
+    assert len(train.X) + len(ref.X) == len(syn.trainer_.family.source.X) and len(ref.X) == round(0.2 * len(df))
+    full = Synthesizer("wcgan", steps=2, classifier_weight=1.0, **SMALL).fit(df, target="color")
+    assert full.trainer_.family._classifier_sources[0] is full.trainer_.family.source  # full: every row

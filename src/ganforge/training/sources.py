@@ -50,3 +50,23 @@ class TensorSource:
     def conditions(self, batch_size: int):
         """The conditions of a batch without gathering its rows (same random draws as ``sample``)."""
         return self._conditions(self._index(batch_size))
+
+    def split(self, share: float, seed: int = 0) -> tuple["TensorSource", "TensorSource"]:
+        """Two sources over disjoint rows: the first with 1 - ``share`` of them, the second with the rest
+        (at least one row each while there are two), drawn with their own generator from ``seed`` (the
+        same rows every time, also on a resumed fit), each keeping this source's balancing."""
+        n = len(self.X)
+        g = torch.Generator().manual_seed(seed)
+        order = torch.randperm(n, generator=g).to(self.X.device)
+        k = min(max(int(round(n * share)), 1), n - 1) if n > 1 else 0
+        parts = []
+        for idx in (order[k:], order[:k]) if k else (order, order):
+            part = TensorSource.__new__(TensorSource)
+            part.X, part.onehot = self.X.index_select(0, idx), self.onehot
+            part.codes = None if self.codes is None else self.codes.index_select(0, idx)
+            part.weights = None
+            if self.weights is not None:
+                w = self.weights.index_select(0, idx)
+                part.weights = w / w.sum()
+            parts.append(part)
+        return parts[0], parts[1]

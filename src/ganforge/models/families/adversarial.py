@@ -60,7 +60,9 @@ class AdversarialFamily(Family):
         if classifier_loss not in ("full", "matched"):
             raise ValueError(f"classifier_loss must be full or matched, got {classifier_loss!r}")
         self.classifier, self.classifier_weight, self.classifier_loss = classifier, classifier_weight, classifier_loss
-        self._classifier_real: tuple[torch.Tensor, torch.Tensor] | None = None  # the classifier step's batch
+        #: (rows the classifier trains on, rows it is checked on: the matched loss's reference), made at
+        #: the first classifier step; full cross-entropy, or a source that cannot split, gives both
+        self._classifier_sources: tuple[Any, Any] | None = None
         #: conditional models: the generator's loss adds this weight x the squared distance between the
         #: mean encoded row of each label in its batch and in the last critic step's real batch
         self.moment_weight = moment_weight
@@ -264,10 +266,17 @@ class AdversarialFamily(Family):
             reported = reported + self.last_penalty
         return loss, reported, real_score, fake_score
 
+    #: the share of real rows the label classifier never trains on: its cross-entropy there is what a
+    #: real row of a label scores when the classifier has not learnt it, the matched loss's reference
+    #: (on the rows it trains on, it overfits: small tables would ask for rows more typical than real)
+    CLASSIFIER_HOLDOUT = 0.2
+
     def _classifier_step(self) -> None:
-        """One update of the label classifier on a batch of real rows."""
-        real, cond = self.source.sample(self.batch_size)
-        self._classifier_real = (real, cond)
+        """One update of the label classifier on a batch of its real rows."""
+        if self._classifier_sources is None:
+            split = getattr(self.source, "split", None) if self.classifier_loss == "matched" else None
+            self._classifier_sources = split(self.CLASSIFIER_HOLDOUT) if split is not None else (self.source,) * 2
+        real, cond = self._classifier_sources[0].sample(self.batch_size)
         with self._autocast():
             loss = F.cross_entropy(self.classifier(real), cond.argmax(1))
         self.opt_c.zero_grad(set_to_none=True)
@@ -297,7 +306,7 @@ class AdversarialFamily(Family):
             if self.classifier is not None:
                 self.classifier.eval().requires_grad_(False)  # no dropout: the classifier's own prediction
                 if self.classifier_loss == "matched":
-                    real, real_cond = self._classifier_real
+                    real, real_cond = self._classifier_sources[1].sample(self.batch_size)
                     term = label_matched_loss(self.classifier, fake, cond, real, real_cond)
                 else:
                     term = F.cross_entropy(self.classifier(fake), cond.argmax(1))
