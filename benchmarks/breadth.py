@@ -82,6 +82,8 @@ GANFORGE = {
     "ganforge-clf03": ("wcgan", "default", {"classifier_weight": 0.3}),
     # the classifier's loss only up to the real rows' level, per label (classifier_loss=matched)
     "ganforge-clf1m": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "matched"}),
+    # two-sided: each label's generated log-probabilities matched to the real rows', quantile by quantile
+    "ganforge-clf1q": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile"}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
 

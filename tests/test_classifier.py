@@ -155,6 +155,36 @@ def test_matched_loss_is_each_labels_excess_over_the_real_rows_and_stops_there()
     assert F.cross_entropy(clf(real[:30]), y_real[:30]).item() > 0.5
 
 
+def test_quantile_loss_matches_each_labels_sorted_log_probabilities_both_ways():
+    """classifier_loss=quantile: per label, the mean gap between the generated rows' sorted
+    log-probabilities and the real rows' at the same quantiles; it pushes over-confident rows back."""
+    from ganforge.models.families.adversarial import label_quantile_loss
+
+    torch.manual_seed(0)
+    clf = LabelClassifier(5, 2, LAYER).eval()
+    real = torch.randn(40, 5)
+    y = torch.arange(40) % 2
+    c = F.one_hot(y, 2).float()
+    assert label_quantile_loss(clf, real, c, real, c).item() < 1e-6  # the real rows themselves
+    # by hand: one label, 3 generated rows against 5 real ones
+    fake = torch.randn(3, 5, requires_grad=True)
+    cf, cr = F.one_hot(torch.zeros(3, dtype=torch.long), 2).float(), c[:10]
+    lf = -F.cross_entropy(clf(fake), torch.zeros(3, dtype=torch.long), reduction="none")
+    lr = -F.cross_entropy(clf(real[:10]), y[:10], reduction="none").detach()
+    lr0 = torch.sort(lr[y[:10] == 0]).values  # 5 values: quantiles 0, 0.5, 1 are the 1st, 3rd and 5th
+    expected = (torch.sort(lf).values - lr0[[0, 2, 4]]).abs().mean()
+    torch.testing.assert_close(label_quantile_loss(clf, fake, cf, real[:10], cr), expected)
+    # rows the classifier is surer of than of any real row are pushed down (their log-probability falls)
+    logits = clf(real)
+    sure = real[(logits[:, 0] - logits[:, 1]).argsort(descending=True)[:4]].clone().requires_grad_(True)
+    loss = label_quantile_loss(clf, sure, F.one_hot(torch.zeros(4, dtype=torch.long), 2).float(), real, c)
+    loss.backward()
+    step = sure - 0.1 * sure.grad
+    before = -F.cross_entropy(clf(sure), torch.zeros(4, dtype=torch.long)).item()
+    after = -F.cross_entropy(clf(step), torch.zeros(4, dtype=torch.long)).item()
+    assert loss.item() > 0 and after < before
+
+
 def test_classifier_loss_must_be_full_or_matched():
     with pytest.raises(ConfigError, match="classifier_loss"):
         Synthesizer("wcgan", classifier_loss="capped")

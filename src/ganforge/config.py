@@ -185,10 +185,11 @@ class TrainingConfig(Section):
     reuse_fakes: bool = option(False, boolean, "the generator step reuses the last critic step's fake rows")
     classifier_weight: float = option(0.0, at_least(0.0, hint=" (0 = off, 1 = as strong as the adversarial loss)"),
                                       "a label classifier's cross-entropy joins the generator's loss")
-    classifier_loss: str = option("full", one_of("full", "matched"),
+    classifier_loss: str = option("full", one_of("full", "matched", "quantile"),
                                   "full: every generated row is pushed towards its label as the classifier sees "
                                   "it | matched: each label's rows only until the classifier is as sure of them "
-                                  "as of the real rows of that label")
+                                  "as of the real rows of that label | quantile: each label's rows as sure as "
+                                  "the real rows, quantile by quantile")
     moment_weight: float = option(0.0, at_least(0.0), "conditional models: each label's mean generated row is "
                                                       "pulled towards its mean real row in the batch (0 = off)")
     precision: str = option("float32", one_of(*PRECISIONS), "the training step's arithmetic")

@@ -57,8 +57,8 @@ class AdversarialFamily(Family):
         self.generator, self.discriminator, self.loss, self.source = generator, discriminator, loss, source
         self.batch_size, self.n_critic, self.gp_lambda, self.gp_every = batch_size, n_critic, gp_lambda, gp_every
         self.pretrain_critic_steps, self.ema_decay, self.reuse_fakes = pretrain_critic_steps, ema_decay, reuse_fakes
-        if classifier_loss not in ("full", "matched"):
-            raise ValueError(f"classifier_loss must be full or matched, got {classifier_loss!r}")
+        if classifier_loss not in ("full", "matched", "quantile"):
+            raise ValueError(f"classifier_loss must be full, matched or quantile, got {classifier_loss!r}")
         self.classifier, self.classifier_weight, self.classifier_loss = classifier, classifier_weight, classifier_loss
         #: (rows the classifier trains on, rows it is checked on: the matched loss's reference), made at
         #: the first classifier step; full cross-entropy, or a source that cannot split, gives both
@@ -274,7 +274,7 @@ class AdversarialFamily(Family):
     def _classifier_step(self) -> None:
         """One update of the label classifier on a batch of its real rows."""
         if self._classifier_sources is None:
-            split = getattr(self.source, "split", None) if self.classifier_loss == "matched" else None
+            split = getattr(self.source, "split", None) if self.classifier_loss != "full" else None
             self._classifier_sources = split(self.CLASSIFIER_HOLDOUT) if split is not None else (self.source,) * 2
         real, cond = self._classifier_sources[0].sample(self.batch_size)
         with self._autocast():
@@ -305,9 +305,10 @@ class AdversarialFamily(Family):
                 loss = loss + self.moment_weight * conditional_moments(fake, cond, *self._last_real)
             if self.classifier is not None:
                 self.classifier.eval().requires_grad_(False)  # no dropout: the classifier's own prediction
-                if self.classifier_loss == "matched":
+                if self.classifier_loss in ("matched", "quantile"):
                     real, real_cond = self._classifier_sources[1].sample(self.batch_size)
-                    term = label_matched_loss(self.classifier, fake, cond, real, real_cond)
+                    match = label_matched_loss if self.classifier_loss == "matched" else label_quantile_loss
+                    term = match(self.classifier, fake, cond, real, real_cond)
                 else:
                     term = F.cross_entropy(self.classifier(fake), cond.argmax(1))
                 loss = loss + self.classifier_weight * term
@@ -444,3 +445,24 @@ def label_matched_loss(classifier: torch.nn.Module, fake: torch.Tensor, cond: to
         return ce.new_zeros(())
     excess = torch.relu((cf.t() @ ce)[both] / nf[both] - (cr.t() @ ce_real)[both] / nr[both])
     return (excess * nf[both]).sum() / nf[both].sum()
+
+
+def label_quantile_loss(classifier: torch.nn.Module, fake: torch.Tensor, cond: torch.Tensor, real: torch.Tensor,
+                        real_cond: torch.Tensor) -> torch.Tensor:
+    """Two-sided: for each label in both batches, the mean distance between the sorted log-probabilities
+    the classifier gives the generated rows of that label and the same quantiles of the real rows' (a
+    one-dimensional Wasserstein distance), weighted by the label's share of the generated batch. Rows
+    less recognisable than real ones are pushed up, rows more typical than any real one down."""
+    y, y_real = cond.argmax(1), real_cond.argmax(1)
+    logp = -F.cross_entropy(classifier(fake), y, reduction="none").float()
+    with torch.no_grad():
+        logp_real = -F.cross_entropy(classifier(real), y_real, reduction="none").float()
+    total, count = logp.new_zeros(()), 0
+    for label in torch.unique(y).tolist():
+        f, r = logp[y == label], logp_real[y_real == label]
+        if len(r) == 0:
+            continue
+        q = torch.linspace(0, 1, len(f), device=f.device) if len(f) > 1 else f.new_full((1,), 0.5)
+        total = total + (torch.sort(f).values - torch.quantile(r, q)).abs().sum()
+        count += len(f)
+    return total / count if count else total
