@@ -84,6 +84,7 @@ GANFORGE = {
     "ganforge-clf1m": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "matched"}),
     # two-sided: each label's generated log-probabilities matched to the real rows', quantile by quantile
     "ganforge-clf1q": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile"}),
+    "ganforge-clf3q": ("wcgan", "default", {"classifier_weight": 3.0, "classifier_loss": "quantile"}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
 
