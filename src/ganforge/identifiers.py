@@ -216,14 +216,15 @@ def describe(kind: str, pattern: dict[str, Any]) -> str:
 class Stream:
     """The draws of one sampling call: per column, the next counter and a random stream from ``key``."""
 
-    def __init__(self, key: int = 0):
-        self.key = int(key)
+    def __init__(self, key: int = 0, start: int = 0):
+        """``start``: the first counter (a later part of one output continues where the earlier end)."""
+        self.key, self.start = int(key), int(start)
         self._next: dict[str, int] = {}
         self._rng: dict[str, np.random.Generator] = {}
         self._perm: dict[str, tuple[int, int, int]] = {}
 
     def counters(self, column: str, n: int) -> np.ndarray:
-        start = self._next.get(column, 0)
+        start = self._next.get(column, self.start)
         self._next[column] = start + n
         return np.arange(start, start + n, dtype=np.int64)
 

@@ -314,9 +314,13 @@ class Synthesizer:
         return self.encoder_.inverse_transform(out, rng, None if codes is None else codes.numpy(), ids)
 
     def iter_sample(self, n: int, condition: ConditionSpec | None = None, seed: int | None = None,
-                    chunk_size: int = 100_000, return_codes: bool = False) -> Iterator[pd.DataFrame]:
+                    chunk_size: int = 100_000, return_codes: bool = False,
+                    id_stream: tuple[int, int] | None = None) -> Iterator[pd.DataFrame]:
         """Yield ``n`` rows in DataFrames of at most ``chunk_size`` rows (bounded memory); with
-        ``return_codes``, ``(rows, codes)`` pairs (see ``sample``)."""
+        ``return_codes``, ``(rows, codes)`` pairs (see ``sample``). ``id_stream``: ``(key, first row)``
+        of generated key, e-mail and name columns, for one output written in parts by separate calls:
+        parts that share the key and start where the one before ends never repeat a key (default: the
+        seed as key, from row 0)."""
         self._check_fitted()
         if n < 0:
             raise DataError("the number of rows to sample must be >= 0")
@@ -331,7 +335,8 @@ class Synthesizer:
         g = torch.Generator().manual_seed(int(seed))
         want = condition.get(label)
         rest = numeric_conditions(self.schema_, {c: v for c, v in condition.items() if c != label})
-        stream, n_threads = idgen.Stream(seed), threads.resolve(self.config.runtime.threads)
+        stream = idgen.Stream(seed) if id_stream is None else idgen.Stream(*id_stream)
+        n_threads = threads.resolve(self.config.runtime.threads)
 
         def generate(m, want, g_, part):
             with threads.limited(n_threads):

@@ -98,7 +98,7 @@ def sample_to_folder(model_path: str | Path, n: int, folder: str | Path, *, load
         WORKER["syn"] = syn
         try:
             for i in todo:
-                make_part(str(folder), i, sizes[i], seed, cond, chunk_size)
+                make_part(str(folder), i, sizes[i], seed, cond, chunk_size, sum(sizes[:i]))
                 done += sizes[i]
                 if progress:
                     progress(done)
@@ -111,7 +111,8 @@ def sample_to_folder(model_path: str | Path, n: int, folder: str | Path, *, load
         threads = max(1, (os.cpu_count() or 1) // workers)
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn"),
                                  initializer=init_worker, initargs=(load, str(model_path), device, threads)) as pool:
-            futures = [pool.submit(make_part, str(folder), i, sizes[i], seed, cond, chunk_size) for i in todo]
+            futures = [pool.submit(make_part, str(folder), i, sizes[i], seed, cond, chunk_size, sum(sizes[:i]))
+                       for i in todo]
             try:
                 for fut in as_completed(futures):
                     _, m = fut.result()

@@ -59,12 +59,14 @@ def init_worker(load: Callable[..., Any], model_path: str, device: str, threads:
 
 
 def make_part(folder: str, index: int, rows: int, seed: int, condition: Mapping[str, Any] | None,
-              chunk_size: int) -> tuple[int, int]:
-    """Write part ``index`` with the model this process loaded; returns its number and rows."""
+              chunk_size: int, first_row: int = 0) -> tuple[int, int]:
+    """Write part ``index`` (its rows from ``first_row`` of the whole output) with the model this
+    process loaded; returns its number and rows. Generated keys come from the output's seed and the
+    row number, so no two parts repeat one, whichever process writes them."""
     syn = WORKER["syn"]
     path = Path(folder) / PART.format(index)
     written = io.write_table(syn.iter_sample(rows, condition=condition, seed=part_seed(seed, index),
-                                             chunk_size=chunk_size), path)
+                                             chunk_size=chunk_size, id_stream=(seed, first_row)), path)
     return index, written
 
 

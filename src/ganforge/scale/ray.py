@@ -169,7 +169,7 @@ class _PartWriter:
         rows = []
         for i in batch["id"]:
             _, m = parts.make_part(self.folder, int(i), self.sizes[int(i)], self.seed, self.condition,
-                                   self.chunk_size)
+                                   self.chunk_size, sum(self.sizes[:int(i)]))
             rows.append(m)
         return {"part": np.asarray(batch["id"]), "rows": np.asarray(rows, dtype=np.int64)}
 
