@@ -47,8 +47,11 @@ class AdversarialFamily(Family):
         ``classifier``: rows -> logits over the condition's labels; each generator step first trains it
         on real rows, then adds ``classifier_weight`` x the cross-entropy of the labels the generated rows
         were conditioned on (the reported generator loss stays the adversarial one). ``classifier_loss``:
-        "full" (that cross-entropy) or "matched" (per label, only its excess over the classifier's
-        cross-entropy on the real rows of the label: ``label_matched_loss``)."""
+        "full" (that cross-entropy), "matched" (per label, only its excess over the classifier's
+        cross-entropy on real rows of the label: ``label_matched_loss``) or "quantile" (per label, the
+        distance between the sorted log-probabilities of generated and real rows: ``label_quantile_loss``);
+        for the last two the classifier trains on 80% of the rows and the real rows compared with come
+        from the rest (``CLASSIFIER_HOLDOUT``), where the source can split."""
         if private is not None and precision != "float32":
             raise ValueError("a private (DP) critic trains in float32: its per-row gradients are clipped "
                              "to a norm, which bfloat16 products would blur; use precision='float32'")
