@@ -24,7 +24,8 @@ named) is ``ctgan-like`` with ``precision=float32``: the training step in float3
 preset's ``auto`` multiplies in bfloat16 on a CPU that does so in hardware; ``ganforge-default-auto`` (only
 when named) is ``default`` with ``precision=auto``, which the preset itself takes since 2026-12-02, and
 ``ganforge-default-fp32`` (only when named) ``default`` in float32 throughout; ``ganforge-default-0.3`` (only when
-named) is the default of 0.3, with mode-specific numerics. Each ganforge cell records the precision its steps ran
+named) is the default of 0.3, with mode-specific numerics and no label classifier; ``ganforge-default-0.4``
+(only when named) the default of 0.4, without the label classifier. Each ganforge cell records the precision its steps ran
 in.
 """
 
@@ -49,7 +50,7 @@ SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default", "ganforge-default
 #: decided it still tabulates); default in float32 throughout
 EXTRA = ("ganforge-ctgan-like-fresh", "ganforge-ctgan-like-lazy-gp", "ganforge-ctgan-like-mkl",
          "ganforge-ctgan-like-fp32", "ganforge-default-auto", "ganforge-default-fp32", "ganforge-default-0.3",
-         "ganforge-default-clf03", "ganforge-default-clf1m", "ganforge-default-clf1q")
+         "ganforge-default-clf03", "ganforge-default-clf1m", "ganforge-default-clf1q", "ganforge-default-0.4")
 ALL = SYSTEMS + EXTRA
 #: the default preset with a time limit of one tenth of the same seed's CTGAN wall time (the issue's
 #: "CTGAN-300's quality in under one tenth of its wall time"); the limit counts from the start of fit
@@ -128,9 +129,11 @@ def child(args) -> None:
             if args.system == "ganforge-default-auto":
                 kw["precision"] = "auto"
             if args.system == "ganforge-default-0.3":
-                kw["numeric_encoding"] = "mode_specific"
+                kw.update(numeric_encoding="mode_specific", classifier_weight=0.0)
+            if args.system == "ganforge-default-0.4":
+                kw["classifier_weight"] = 0.0
             if args.system == "ganforge-default-clf03":  # the label classifier, full cross-entropy
-                kw["classifier_weight"] = 0.3
+                kw.update(classifier_weight=0.3, classifier_loss="full")
             if args.system == "ganforge-default-clf1m":  # the label classifier, matched to the real rows
                 kw.update(classifier_weight=1.0, classifier_loss="matched")
             if args.system == "ganforge-default-clf1q":  # the label classifier, quantiles matched both ways

@@ -211,5 +211,5 @@ def test_the_matched_loss_takes_its_reference_from_rows_the_classifier_never_tra
     syn = Synthesizer("wcgan", steps=2, classifier_weight=1.0, classifier_loss="matched", **SMALL).fit(df, target="color")
     train, ref = syn.trainer_.family._classifier_sources
     assert len(train.X) + len(ref.X) == len(syn.trainer_.family.source.X) and len(ref.X) == round(0.2 * len(df))
-    full = Synthesizer("wcgan", steps=2, classifier_weight=1.0, **SMALL).fit(df, target="color")
+    full = Synthesizer("wcgan", steps=2, classifier_weight=1.0, classifier_loss="full", **SMALL).fit(df, target="color")
     assert full.trainer_.family._classifier_sources[0] is full.trainer_.family.source  # full: every row

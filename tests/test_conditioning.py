@@ -24,7 +24,8 @@ def test_the_moment_loss_is_the_distance_between_label_means_present_in_both_bat
 @pytest.mark.slow
 def test_the_moment_loss_teaches_which_rows_go_with_a_label():
     df = four_gaussians(4000)
-    kw = dict(steps=400, seed=0, n_critic=2, **SMALL)
+    # the moment loss alone: without the default's label classifier, which teaches the same (0.87 alone)
+    kw = dict(steps=400, seed=0, n_critic=2, classifier_weight=0.0, **SMALL)
     plain = fidelity_ok(df, Synthesizer("wcgan", moment_weight=0.0, **kw).fit(df, target="color").sample(4000, seed=1))[1]
     moments = fidelity_ok(df, Synthesizer("wcgan", moment_weight=10.0, **kw).fit(df, target="color").sample(4000, seed=1))[1]
     # the same budget: the colour of the nearest centre agrees far more often (0.41 -> 0.84 when written)

@@ -32,11 +32,13 @@ GOLDEN = Path(__file__).parent / "golden"
 CASES = {
     # name: (model, preset, overrides, fit keyword arguments, sample keyword arguments)
     "default": ("wcgan", "default", {"steps": 300}, {"target": "label"}, {}),
-    # the default before 0.3 (no moment loss, mode-specific numerics) and before 0.4 (mode-specific
-    # numerics): their rows as pinned then
-    "default-0.2": ("wcgan", "default", {"steps": 300, "moment_weight": 0.0, "numeric_encoding": "mode_specific"},
+    # the default before 0.3 (no moment loss, mode-specific numerics), before 0.4 (mode-specific
+    # numerics) and before 0.5 (no label classifier): their rows as pinned then
+    "default-0.2": ("wcgan", "default", {"steps": 300, "moment_weight": 0.0, "numeric_encoding": "mode_specific",
+                                         "classifier_weight": 0.0}, {"target": "label"}, {}),
+    "default-0.3": ("wcgan", "default", {"steps": 300, "numeric_encoding": "mode_specific", "classifier_weight": 0.0},
                     {"target": "label"}, {}),
-    "default-0.3": ("wcgan", "default", {"steps": 300, "numeric_encoding": "mode_specific"}, {"target": "label"}, {}),
+    "default-0.4": ("wcgan", "default", {"steps": 300, "classifier_weight": 0.0}, {"target": "label"}, {}),
     "ctgan-like": ("wcgan", "ctgan-like", {"steps": 300}, {"target": "label"}, {}),
     "default-condition": ("wcgan", "default", {"steps": 300}, {"target": "label"},
                           {"condition": {"label": {"yes": 0.5, "no": 0.5}}}),

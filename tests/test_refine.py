@@ -14,8 +14,8 @@ from ganforge.schema import infer_schema
 def test_refinement_moves_an_undertrained_generators_rows_towards_the_real_ones(tmp_path):
     df = four_gaussians(4000)
     schema = infer_schema(df, target="color")
-    # refinement alone, on a generator that also ignores its condition (no moment loss)
-    kw = dict(steps=400, seed=0, n_critic=2, moment_weight=0.0, **SMALL)
+    # refinement alone, on a generator that also ignores its condition (no moment loss, no label classifier)
+    kw = dict(steps=400, seed=0, n_critic=2, moment_weight=0.0, classifier_weight=0.0, **SMALL)
     plain = Synthesizer("wcgan", "default", **kw).fit(df, target="color")
     refined = Synthesizer("wcgan", "default", refine_candidates=5, **kw).fit(df, target="color")
     a, b = plain.sample(4000, seed=1), refined.sample(4000, seed=1)
