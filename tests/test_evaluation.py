@@ -168,3 +168,20 @@ def test_report_draws_nullable_integer_columns(tmp_path):
     synth.loc[:4, "age"] = pd.NA
     result = evaluate(train, synth, target="label", tsne=False, utility_classifiers=("logistic_regression",))
     assert 'alt="marginals"' in render_html(result)
+
+
+def test_pictures_skip_an_empty_set_of_fooled_rows():
+    """When the discriminator judges every generated row fake (or every one real), one of the two sets
+    drawn in the pictures is empty: it is left out, not a ValueError from PCA (found on ISLR's Caravan)."""
+    from ganforge.metrics.projection import projections
+    from ganforge.schema import infer_schema
+
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"a": rng.normal(size=200), "b": rng.choice(["x", "y"], 200)})
+    fake = pd.DataFrame({"a": rng.normal(size=200), "b": rng.choice(["x", "y"], 200)})
+    schema = infer_schema(real)
+    out = projections(real, fake, schema, groups={"fooled": fake.iloc[:0], "not fooled": fake.iloc[:50]})
+    assert [p.method for p in out] == ["pca", "tsne"]
+    for p in out:
+        assert list(p.groups) == ["not fooled"] and p.groups["not fooled"].shape == (50, 2)
+        assert p.real.shape == (200, 2) and p.synthetic.shape == (200, 2)

@@ -27,7 +27,8 @@ def projections(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema, seed: i
     rng = np.random.default_rng(seed)
     r = real.iloc[rng.choice(len(real), min(n, len(real)), replace=False)]
     s = synth.iloc[rng.choice(len(synth), min(n, len(synth)), replace=False)]
-    extra = groups or {}
+    # a set with no rows (every fake fooled the discriminator, or none did) has nothing to draw
+    extra = {k: v for k, v in (groups or {}).items() if len(v)}
     mats = scaled_onehot([r, s, *extra.values()], schema, real)
     pca = PCA(2, random_state=seed).fit(mats[0])
     out = [Projection("pca", pca.transform(mats[0]), pca.transform(mats[1]),
