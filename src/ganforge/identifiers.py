@@ -69,9 +69,10 @@ def looks_like_id_name(name: str) -> bool:
 
 
 def _row_numbers(name: str, values: pd.Series) -> bool:
-    """A column named as row numbers are, holding consecutive whole numbers: a key, not a feature (a
-    generator that learns it makes numbers a detector tells apart, and nothing else learns from it)."""
-    return bool(ROW_NUMBER_NAME.match(name.strip())) and int(values.max()) - int(values.min()) + 1 == len(values)
+    """A column named as row numbers are (its values unique whole numbers, checked by the caller; gaps
+    allowed, as a sample or a split of a numbered table has them): a key, not a feature (a generator
+    that learns it makes numbers a detector tells apart, and nothing else learns from it)."""
+    return bool(ROW_NUMBER_NAME.match(name.strip()))
 
 
 def detect(name: str, s: pd.Series) -> tuple[str, dict[str, Any]] | None:
