@@ -74,6 +74,7 @@ def test_fit_says_what_it_did_with_each_column_and_info_too(people_file, tmp_pat
     assert "wcgan/default: step 30/30 (100%)" in out and "rows/s" in out
     info = run("info", str(model), env={**subprocess_env(1), "COLUMNS": "200"}).stdout
     assert "column email: pii, generated, not learnt" in info and "rule start <= end" in info
+    assert "label classifier in training: weight 1, quantile loss" in info  # the default since 0.5
     sample = tmp_path / "s.csv"
     assert run("sample", str(model), "-n", "200", "-o", str(sample), "--seed", "0", "--threads", "1").returncode == 0
     rows = pd.read_csv(sample)

@@ -322,6 +322,9 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
               f"{tr.get('precision') or 'float32'} training products")
     if cfg["ema_decay"]:  # files from before the option have none: last weights
         con.print(f"generator: moving average of its weights (decay {cfg['ema_decay']:g})")
+    if cfg.conditional and cfg["classifier_weight"]:  # what trained the label's relationship
+        con.print(f"label classifier in training: weight {cfg['classifier_weight']:g}, "
+                  f"{cfg['classifier_loss']} loss")
     derived = {d["column"]: d["source"] for d in meta.get("encoder", {}).get("derived", [])}
     if derived:
         con.print(literal(_derived_line(derived)))
