@@ -65,14 +65,9 @@ _CONSONANTS, _VOWELS = "bdfgklmnprstvz", "aeiou"
 
 # --- recognising -----------------------------------------------------------------------------------
 def looks_like_id_name(name: str) -> bool:
-    return bool(ID_NAME.search(name) or CAMEL_ID.search(name))
-
-
-def _row_numbers(name: str, values: pd.Series) -> bool:
-    """A column named as row numbers are (its values unique whole numbers, checked by the caller; gaps
-    allowed, as a sample or a split of a numbered table has them): a key, not a feature (a generator
-    that learns it makes numbers a detector tells apart, and nothing else learns from it)."""
-    return bool(ROW_NUMBER_NAME.match(name.strip()))
+    """A key's name, or the name of row numbers written beside the rows (gaps allowed: a sample or a
+    split of a numbered table has them; learnt, they are numbers a detector tells apart)."""
+    return bool(ID_NAME.search(name) or CAMEL_ID.search(name) or ROW_NUMBER_NAME.match(name.strip()))
 
 
 def detect(name: str, s: pd.Series) -> tuple[str, dict[str, Any]] | None:
@@ -81,7 +76,7 @@ def detect(name: str, s: pd.Series) -> tuple[str, dict[str, Any]] | None:
     if values.empty or pd.api.types.is_bool_dtype(s) or pd.api.types.is_float_dtype(s):
         return None
     if pd.api.types.is_integer_dtype(s):
-        if len(values) >= MIN_ROWS and values.is_unique and (looks_like_id_name(name) or _row_numbers(name, values)):
+        if len(values) >= MIN_ROWS and values.is_unique and looks_like_id_name(name):
             return ID, learn_key(values.astype(np.int64).astype(str).tolist(), integer=True)
         return None
     if pd.api.types.infer_dtype(values, skipna=True) != "string":
