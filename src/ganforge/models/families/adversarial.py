@@ -419,15 +419,24 @@ def conditional_moments(fake: torch.Tensor, cond: torch.Tensor, real: torch.Tens
     """The mean over labels present in both batches of the squared distance between the label's mean
     generated row and its mean real row (encoded, per column): what a generator that ignores its
     condition gets wrong first."""
-    fake, real = fake.float(), real.float()
+    means = label_means(fake.float(), cond, real.float(), real_cond)
+    if means is None:
+        return fake.new_zeros(())
+    mf, mr, _ = means
+    return ((mf - mr) ** 2).mean()
+
+
+def label_means(fake: torch.Tensor, cond: torch.Tensor, real: torch.Tensor, real_cond: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """For the labels present in both batches: the mean generated row, the mean real row (rows of
+    ``fake`` and ``real``, one-hot labels ``cond`` and ``real_cond``) and the generated rows' count per
+    label; None when no label is in both."""
     cf, cr = cond.float(), real_cond.float()
     nf, nr = cf.sum(0), cr.sum(0)
     both = (nf > 0) & (nr > 0)
     if not bool(both.any()):
-        return fake.new_zeros(())
-    mf = (cf.t() @ fake)[both] / nf[both, None]
-    mr = (cr.t() @ real)[both] / nr[both, None]
-    return ((mf - mr) ** 2).mean()
+        return None
+    return (cf.t() @ fake)[both] / nf[both, None], (cr.t() @ real)[both] / nr[both, None], nf[both]
 
 
 def label_matched_loss(classifier: torch.nn.Module, fake: torch.Tensor, cond: torch.Tensor, real: torch.Tensor,
@@ -437,17 +446,14 @@ def label_matched_loss(classifier: torch.nn.Module, fake: torch.Tensor, cond: to
     rows of that label (zero once they are as recognisable as real ones), weighted by the label's share
     of the generated batch. Full cross-entropy keeps pushing rows towards their label's most typical
     region, and the label's associations come out stronger than in the real rows."""
-    y, y_real = cond.argmax(1), real_cond.argmax(1)
-    ce = F.cross_entropy(classifier(fake), y, reduction="none").float()
+    ce = F.cross_entropy(classifier(fake), cond.argmax(1), reduction="none").float()
     with torch.no_grad():
-        ce_real = F.cross_entropy(classifier(real), y_real, reduction="none").float()
-    cf, cr = cond.float(), real_cond.float()
-    nf, nr = cf.sum(0), cr.sum(0)
-    both = (nf > 0) & (nr > 0)
-    if not bool(both.any()):
+        ce_real = F.cross_entropy(classifier(real), real_cond.argmax(1), reduction="none").float()
+    means = label_means(ce[:, None], cond, ce_real[:, None], real_cond)
+    if means is None:
         return ce.new_zeros(())
-    excess = torch.relu((cf.t() @ ce)[both] / nf[both] - (cr.t() @ ce_real)[both] / nr[both])
-    return (excess * nf[both]).sum() / nf[both].sum()
+    mf, mr, counts = means
+    return (torch.relu(mf - mr)[:, 0] * counts).sum() / counts.sum()
 
 
 def label_quantile_loss(classifier: torch.nn.Module, fake: torch.Tensor, cond: torch.Tensor, real: torch.Tensor,
