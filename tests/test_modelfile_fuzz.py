@@ -37,12 +37,15 @@ TINY = dict(batch_size=50, pac=1, latent_dim=8, seed=0, device="cpu",
 
 def table(n: int = 300, seed: int = 0) -> pd.DataFrame:
     """Every part a model file can hold: a mixture, integers with gaps, a bucketed categorical column with
-    gaps (max_categories 6), a derived column, a label."""
+    gaps (max_categories 6), a derived column, linked values (a plan "no" exactly where a count is 0), a
+    label."""
     rng = np.random.default_rng(seed)
     grade = rng.choice(["a", "b", "c"], n)
+    plan = rng.choice(["yes", "no"], n)
     df = pd.DataFrame({"x": rng.normal(0, 1, n), "hours": rng.integers(10, 70, n).astype(float),
                        "city": rng.choice([f"c{i}" for i in range(12)], n).astype(object), "grade": grade,
                        "grade_num": pd.Series(grade).map({"a": 1, "b": 2, "c": 3}).to_numpy(),
+                       "plan": plan, "count": np.where(plan == "no", 0, rng.integers(1, 40, n)),
                        "label": rng.choice(["yes", "no"], n)})
     df.loc[rng.random(n) < 0.1, "hours"] = np.nan
     df.loc[rng.random(n) < 0.05, "city"] = None
@@ -56,7 +59,7 @@ def folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def model(folder) -> Path:
-    syn = Synthesizer("wcgan", steps=2, max_categories=6, derive_columns=True, **TINY)
+    syn = Synthesizer("wcgan", steps=2, max_categories=6, derive_columns=True, link_values=True, **TINY)
     return syn.fit(table(), target="label").save(folder / "base.gfm")
 
 
@@ -223,6 +226,12 @@ CRAFTED = {
     "an unknown encoder parameter": (lambda m: m["encoder"]["codecs"][0]["encoder"]["params"].update(bogus=1),
                                      "not a parameter"),
     "unequal history": (lambda m: m["training"]["history"].update(g_loss=[1.0]), "history"),
+    "a link to a value outside its column's": (lambda m: m["encoder"]["links"][0].update(follower_slot=99),
+                                               "outside its block"),
+    "a link to a number's value block": (lambda m: m["encoder"]["links"][0].update(follower_span=0), "not a choice"),
+    "a link to the condition": (lambda m: m["encoder"]["links"][0].update(follower="label"), "not an encoded"),
+    "a column linked to itself": (lambda m: m["encoder"]["links"][0].update(
+        follower=m["encoder"]["links"][0]["leader"], follower_span=m["encoder"]["links"][0]["leader_span"]), "itself"),
 }
 
 

@@ -154,6 +154,9 @@ class EncodingConfig(Section):
                               "never training ones) | drop (left out) | learn (as categories: copies training values)")
     detect_rules: bool = option(True, boolean, "fit finds inequalities (a <= b in every row) and sums between "
                                                "columns and keeps them in generated rows")
+    link_values: bool = option(False, boolean, "fit finds values of two columns that occur in the same rows (or one "
+                                               "only with the other: internet 'No' and security 'No internet "
+                                               "service', a count's 0 and its plan 'no') and generated rows keep them")
 
 
 @dataclass
@@ -266,9 +269,9 @@ SECTIONS: dict[str, type[Section]] = {
 OPTION_SECTION: dict[str, str] = {f.name: name for name, cls in SECTIONS.items() for f in fields(cls)}
 #: options added after model files were first written, and what the files without them were trained
 #: with (a preset may set another value now): derived columns learnt, no label classifier, float32, keys
-#: learnt as categories, no rules detected
+#: learnt as categories, no rules detected, no values linked
 BEFORE_RECORDED = {"derive_columns": False, "classifier_weight": 0.0, "classifier_loss": "full", "precision": "float32",
-                   "identifiers": "learn", "detect_rules": False}
+                   "identifiers": "learn", "detect_rules": False, "link_values": False}
 #: keys of a model file's flat config that are not options
 _IDENTITY = ("model", "preset", "family", "loss", "conditional")
 

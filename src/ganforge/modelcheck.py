@@ -80,6 +80,8 @@ _CODEC = record({"column": text, "encoder": _encoder_state, "categories": items(
                 {"indicator": optional(_encoder_state), "fill": optional(number()), "keep": optional(items(integer())),
                  "rare": optional(items(integer())), "rare_counts": optional(items(integer()))})
 _DERIVED = record({"column": text, "source": text, "values": items(_category_or_missing)})
+_LINK = record({"leader": text, "leader_span": integer(), "leader_slot": integer(), "follower": text,
+                "follower_span": integer(), "follower_slot": integer(), "both": flag}, {"text": text})
 _CONDITION = record({"kind": choice(COLUMN, KMEANS), "column": text,
                      "categories": items(_category_or_missing, min_len=1),
                      "frequencies": items(number(0.0))})
@@ -200,7 +202,7 @@ def _encoder_document(state: dict[str, Any], biggest: int) -> None:
         record({"options": mapping(anything), "codecs": items(_CODEC)}, {"derived": items(_DERIVED)})(state, "meta.encoder")
     else:
         record({"encoding": mapping(anything), "seed": integer(), "bounds_from_schema": flag, "codecs": items(_CODEC)},
-               {"derived": items(_DERIVED)})(state, "meta.encoder")
+               {"derived": items(_DERIVED), "links": items(_LINK)})(state, "meta.encoder")
     for i, c in enumerate(state["codecs"]):
         for part in ("encoder", "indicator"):
             n = ((c.get(part) or {}).get("params") or {}).get("n_categories")
@@ -308,12 +310,34 @@ def _encoder_agrees(encoder: TableEncoder, schema: Schema, biggest: int) -> None
         for v in d.values:
             ok = v is None or (_number(v) if d.spec.is_numeric else allowed is None or _key(v) in allowed)
             need(ok, where, f"value {shown(v)} is not one of column {shown(d.spec.name)}'s")
+    _links_agree(encoder)
     for name in encoder.constraints_.totals:  # a sum's total is computed from its parts (encoding.constraints)
         covered.setdefault(name, "a sum")
     for spec in schema.columns:
         if spec.kind in (NUMERIC, INTEGER, CATEGORICAL, ORDINAL):
             need(spec.name in covered, "meta.encoder", f"column {shown(spec.name)} is in the schema but never "
                                                        f"decoded")
+
+
+def _links_agree(encoder: TableEncoder) -> None:
+    """Linked values point at choice spans of encoded columns, at slots inside them; a follower follows
+    one leader column and leads nothing (the output head applies them in one pass)."""
+    spans = {c.spec.name: c.spans for c in encoder.codecs_}
+    leaders, follows = set(), {}
+    for i, ln in enumerate(encoder.links_):
+        where = f"meta.encoder.links[{i}]"
+        for role, col, span, slot in (("leader", ln.leader, ln.leader_span, ln.leader_slot),
+                                      ("follower", ln.follower, ln.follower_span, ln.follower_slot)):
+            need(col in spans, where, f"its {role} {shown(col)} is not an encoded column")
+            need(span < len(spans[col]) and spans[col][span].activation in ("softmax", "gumbel"), where,
+                 f"its {role}'s block {span} is not a choice of column {shown(col)}")
+            need(slot < spans[col][span].width, where, f"its {role}'s value {slot} is outside its block")
+        need(ln.leader != ln.follower, where, "a column linked to itself")
+        leaders.add((ln.leader, ln.leader_span))
+        fol = (ln.follower, ln.follower_span)
+        need(follows.setdefault(fol, (ln.leader, ln.leader_span)) == (ln.leader, ln.leader_span), where,
+             f"column {shown(ln.follower)} follows two columns")
+    need(not leaders & set(follows), "meta.encoder.links", "a column both leads and follows")
 
 
 def _key(v: Any) -> tuple[bool, Any]:

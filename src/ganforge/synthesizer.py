@@ -76,7 +76,7 @@ class Synthesizer:
         """``derive=False``: no derived columns whatever the config says (a streamed table's encoder sees
         a sample, on which a dependency may hold by chance)."""
         c = self.config
-        enc = c.encoding if derive else dataclasses.replace(c.encoding, derive_columns=False)
+        enc = c.encoding if derive else dataclasses.replace(c.encoding, derive_columns=False, link_values=False)
         return TableEncoder(schema, enc, seed=c.runtime.seed, bounds_from_schema=c.privacy.enabled)
 
     @threads.on_threads
@@ -427,6 +427,7 @@ class Synthesizer:
                 "encoder_fit_seconds": round(getattr(self, "encoder_fit_seconds_", float("nan")), 3),
                 "n_rows": self.n_rows_, "encoded_width": self.encoder_.width,
                 "derived_columns": {d.spec.name: d.source for d in self.encoder_.derived_},
+                "linked_values": [ln.text for ln in self.encoder_.links_],
                 "columns": describe_columns(self.schema_, self.encoder_.constraints_.get_state()),
                 "threads": getattr(self, "threads_", None),
                 "precision": tr.precision, "dp": getattr(self, "dp_", None),

@@ -190,6 +190,8 @@ def fit(
         print(line)
     if s.get("derived_columns"):
         print(_derived_line(s["derived_columns"]))
+    if s.get("linked_values"):
+        print(_links_line(s["linked_values"]))
     if s.get("precision") == "bfloat16":
         print("training step in mixed precision: bfloat16 matrix products, float32 weights (--set "
               "precision=float32 for float32 throughout)")
@@ -213,6 +215,12 @@ def _column_lines(columns: dict[str, str]) -> list[str]:
         out.append("generated columns hold new values, never training ones (--set identifiers=drop to leave them "
                    "out, --categorical COL to learn one)")
     return out
+
+
+def _links_line(texts: list[str], most: int = 8) -> str:
+    shown_ = "; ".join(texts[:most]) + (f"; and {len(texts) - most} more" if len(texts) > most else "")
+    return (f"values linked as every training row links them (--set link_values=false to learn them freely): "
+            f"{shown_}")
 
 
 def _derived_line(derived: dict[str, str]) -> str:
@@ -328,6 +336,9 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     derived = {d["column"]: d["source"] for d in meta.get("encoder", {}).get("derived", [])}
     if derived:
         con.print(literal(_derived_line(derived)))
+    links = [d.get("text") or f"{d['leader']} -> {d['follower']}" for d in meta.get("encoder", {}).get("links", [])]
+    if links:
+        con.print(literal(_links_line(links)))
     from ..columns import describe_columns
     from ..schema import Schema
 

@@ -23,6 +23,9 @@ class Span:
     width: int
     activation: str
     tau: float = 0.2  # Gumbel-softmax temperature; ignored by other activations
+    #: a choice span whose value follows another span's (``ganforge.encoding.links``): for each link,
+    #: (the leader span's first column, its width, the leader's slot, this span's slot, both ways)
+    links: tuple = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

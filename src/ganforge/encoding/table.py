@@ -41,6 +41,8 @@ from .codes import category_codes, numeric_values, restore_numeric, values_from_
 from .condition import COLUMN, KMEANS, Condition
 from .constraints import Constraints, quantity
 from .derived import DerivedColumn, find_derived
+from .links import Link, attach
+from .links import find as find_links
 from .numeric import NUMERIC_ENCODINGS
 
 #: the placeholder a bucketed column's rare code stands for (never a decoded value)
@@ -100,6 +102,7 @@ class TableEncoder:
         self.features = schema
         self.generated: list[ColumnSpec] = [c for c in schema.columns if c.is_generated]
         self.constraints_ = Constraints()
+        self.links_: list[Link] = []
 
     # --- construction -------------------------------------------------------------------
     def _numeric_encoder(self, spec: ColumnSpec) -> ColumnEncoder:
@@ -138,7 +141,9 @@ class TableEncoder:
         self._split(condition)
         self._check_columns(df)
         self._fit_features(df)
-        X = self.transform(df) if transform or (condition and condition[0] == KMEANS) else None
+        links = self.config.link_values and not self.bounds_from_schema
+        X = self.transform(df) if transform or links or (condition and condition[0] == KMEANS) else None
+        self.links_ = find_links(X, self.codecs_, self.constraints_.columns | set(self.constraints_.gaps)) if links else []
         self.condition_, codes = None, None
         if condition and condition[0] == COLUMN:
             spec = self.schema[condition[1]]
@@ -246,7 +251,13 @@ class TableEncoder:
     # --- layout -------------------------------------------------------------------------
     @property
     def spans(self) -> list[Span]:
-        return [s for c in self.codecs_ for s in c.spans]
+        """The spans of the encoded row, in order; a linked value's follower span carries its links."""
+        spans = [s for c in self.codecs_ for s in c.spans]
+        if not self.links_:
+            return spans
+        first = {(c.spec.name, i): k for k, (c, i) in
+                 enumerate((c, i) for c in self.codecs_ for i in range(len(c.spans)))}
+        return attach(spans, first, self.links_)
 
     @property
     def width(self) -> int:
@@ -432,6 +443,7 @@ class TableEncoder:
             ],
             "derived": [{"column": d.spec.name, "source": d.source, "values": d.values} for d in self.derived_],
             **({"rules": self.constraints_.get_state()} if self.constraints_.plans else {}),
+            **({"links": [ln.to_dict() for ln in self.links_]} if self.links_ else {}),
         }
 
     @classmethod
@@ -463,6 +475,7 @@ class TableEncoder:
         ]
         self.derived_ = [DerivedColumn(schema[d["column"]], d["source"], list(d["values"]))
                          for d in state.get("derived", [])]
+        self.links_ = [Link.from_dict(d) for d in state.get("links", [])]
         return self
 
 

@@ -182,6 +182,18 @@ class OutputHead(nn.Module):
         self.register_buffer("inv_tau", torch.tensor(inv_tau)[None, :], persistent=False)
         self.register_buffer("noise_index", torch.tensor(noise_index, dtype=torch.long), persistent=False)
         self._scaled = any(t != 1.0 for t in inv_tau)  # some Gumbel temperature is not 1
+        #: linked values (``ganforge.encoding.links``): (follower's first column, width, Gumbel temperature
+        #: or None for softmax, its links as (leader's first column, leader's width, leader's slot,
+        #: follower's slot, both ways))
+        self.links: list[tuple[int, int, float | None, tuple]] = []
+        start = 0
+        for s in spans:
+            if s.links:
+                self.links.append((start, s.width, s.tau if s.activation == "gumbel" else None,
+                                   tuple(tuple(k) for k in s.links)))
+            start += s.width
+        if self.links:
+            self._link_tables()
 
     def gumbel_noise(self, n: int, device, dtype, generator: torch.Generator | None = None) -> torch.Tensor:
         """-log(-log(U)) for every Gumbel column of ``n`` rows, in the encoded order."""
@@ -218,7 +230,103 @@ class OutputHead(nn.Module):
             for (k, p, _), v in zip(self.choice_groups, z.split([k * p for k, p, _ in self.choice_groups], dim=1)):
                 parts.append(torch.softmax(v.reshape(n, k, p), dim=-1).reshape(n, k * p))
         out = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
-        return _PermuteColumns.apply(out, self.inverse, self.perm)
+        out = _PermuteColumns.apply(out, self.inverse, self.perm)
+        if self.links:
+            out = self._link(out, x, generator, hard)
+        return out
+
+    def _link_tables(self) -> None:
+        """Index tensors of the links for training's one-pass mixing (``_link_soft``): every follower
+        column, its follower, whether it is a value linked both ways, its Gumbel temperature; each link's
+        leader column, its follower column (``hot``) and follower (``whose``)."""
+        cols, fid, excl, inv_tau, noisy, lead, hot, whose = [], [], [], [], [], [], [], []
+        for f, (start, width, tau, links) in enumerate(self.links):
+            both = {slot for *_, slot, b in links if b}
+            if len(both) >= width:  # a crafted file: a follower needs a value of its own
+                both = set()
+            for k in range(width):
+                cols.append(start + k)
+                fid.append(f)
+                excl.append(k in both)
+                inv_tau.append(1.0 / tau if tau is not None else 1.0)
+                noisy.append(tau is not None)
+            for ls, _, la, slot, _ in links:
+                lead.append(ls + la)
+                hot.append(len(cols) - width + slot)
+                whose.append(f)
+        n_links, n_cols, n_fol = len(lead), len(cols), len(self.links)
+        hot_m = torch.zeros(n_links, n_cols)
+        hot_m[torch.arange(n_links), torch.tensor(hot)] = 1.0
+        whose_m = torch.zeros(n_links, n_fol)
+        whose_m[torch.arange(n_links), torch.tensor(whose)] = 1.0
+        rebuild_list = [any(b for *_, b in links) for *_, links in self.links]
+        rebuild = torch.tensor(rebuild_list)
+        for name, value in (("link_cols", torch.tensor(cols)), ("link_fid", torch.tensor(fid)),
+                            ("link_excl", torch.tensor(excl)), ("link_inv_tau", torch.tensor(inv_tau)[None, :]),
+                            ("link_noisy", torch.tensor(noisy, dtype=torch.float32)[None, :]),
+                            ("link_lead", torch.tensor(lead)), ("link_hot", hot_m), ("link_whose", whose_m),
+                            ("link_rebuild", rebuild[torch.tensor(fid)][None, :])):
+            self.register_buffer(name, value, persistent=False)
+        self._link_any_rebuild = any(rebuild_list)  # plain Python: the head may be built on the meta device
+
+    def _link(self, out: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None, hard: bool
+              ) -> torch.Tensor:
+        return self._link_hard(out, x, generator) if hard else self._link_soft(out, x, generator)
+
+    def _link_soft(self, out: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """Training: each follower's probabilities become sum_l p_l * onehot_l + (1 - sum_l p_l) * rest,
+        p_l the probabilities of its leader's linked values and the rest its own Gumbel-softmax over the
+        values not linked both ways (its head output where none is), so that rows are exact where the
+        leader is and gradients reach both. All followers in one pass (a table can have dozens)."""
+        n = len(out)
+        own = out.index_select(1, self.link_cols)
+        p = out.index_select(1, self.link_lead)
+        taken = (p @ self.link_whose).index_select(1, self.link_fid)  # each column's follower's sum_l p_l
+        rest = own
+        if self._link_any_rebuild:
+            z = x.float().index_select(1, self.link_cols)
+            u = torch.rand(z.shape, device=z.device, dtype=z.dtype, generator=generator)
+            g = u.clamp_(1e-10, 1.0 - 1e-7).log_().neg_().log_().neg_()
+            z = ((z + g * self.link_noisy) * self.link_inv_tau).masked_fill(self.link_excl[None, :], float("-inf"))
+            index = self.link_fid[None, :].expand(n, -1)
+            top = z.new_full((n, len(self.links)), float("-inf")).scatter_reduce(1, index, z, "amax")
+            e = torch.exp(z - top.index_select(1, self.link_fid))
+            total = e.new_zeros((n, len(self.links))).index_add(1, self.link_fid, e)
+            rest = torch.where(self.link_rebuild, (e / total.index_select(1, self.link_fid)).to(own.dtype), own)
+        mixed = p @ self.link_hot + (1.0 - taken) * rest
+        return out.index_copy(1, self.link_cols, mixed)
+
+    def _link_hard(self, out: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """Sampling: where the leader drew a linked value the follower takes its linked value; a follower
+        that drew a value linked both ways without its leader's draws again among its other values (from
+        its softmax of the raw outputs ``x``, as ``_choose`` draws: 1 from the value on)."""
+        pieces, at = [], 0
+        for start, width, tau, links in self.links:
+            block = out[:, start:start + width]
+            excluded = torch.zeros(width, dtype=torch.bool, device=out.device)
+            for *_, slot, both in links:
+                excluded[slot] |= bool(both)
+            if bool(excluded.all()):  # a crafted file: a follower needs a value of its own
+                excluded[:] = False
+            if bool(excluded.any()):
+                drew = excluded[block.argmax(dim=1)][:, None]
+                logits = x[:, start:start + width].float().masked_fill(excluded[None, :], float("-inf"))
+                if tau is not None:
+                    c = torch.softmax(logits, dim=1).cumsum_(1)
+                    u = 1.0 - torch.rand((len(x), 1), device=x.device, dtype=c.dtype, generator=generator)
+                    other = (c >= u * c[:, -1:]).to(out.dtype)
+                else:  # a softmax span is decoded by the argmax of its logits
+                    other = logits.to(out.dtype)
+                block = torch.where(drew, other, block)
+            for ls, lw, la, slot, _ in links:
+                lead = (out[:, ls:ls + lw].argmax(dim=1) == la)[:, None]
+                hot = torch.zeros(width, device=out.device, dtype=out.dtype)
+                hot[slot] = 1.0
+                block = torch.where(lead, hot.expand_as(block), block)
+            pieces += [out[:, at:start], block]
+            at = start + width
+        pieces.append(out[:, at:])
+        return torch.cat(pieces, dim=1)
 
     def _choose(self, z: torch.Tensor, generator: torch.Generator | None) -> list[torch.Tensor]:
         """Sampling mode: each Gumbel span draws its category from softmax(logits) by the inverse
