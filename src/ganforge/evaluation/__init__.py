@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import rules as rulebook
+from ..encoding import links
 from ..encoding.codes import comparable
 from ..errors import DataError
 from ..metrics.detection import detection, discriminator_verdicts
@@ -68,6 +69,9 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame | N
     synthetic = _check_columns("synthetic", synthetic, schema)
     t = time.perf_counter()
     rules_kept = rulebook.measure(real, synthetic, schema, syn.rules_ if syn is not None else None)
+    # values two columns hold in the same rows (internet "No" and security "No internet service"): a
+    # detector's first clue when generated rows break them
+    rules_kept += links.kept(links.in_table(real, schema, skip=[target] if target else []), synthetic, schema)
     timings["rules"] = time.perf_counter() - t
     # the metrics compare dates as numbers and leave generated columns (keys, personal data, text) out; the
     # model's discriminator reads the tables as they are

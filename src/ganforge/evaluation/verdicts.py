@@ -148,11 +148,13 @@ def conditional_verdict(c) -> Verdict:
 
 
 def rules_verdict(rules: list[dict]) -> Verdict:
-    """The rules between columns (``a <= b``, sums, ranges, fixed combinations): the share of synthetic rows
-    that keep the one kept least; good when every rule holds in 99% of rows or more."""
+    """The rules between columns (``a <= b``, sums, ranges, fixed combinations) and the linked values the
+    real rows show (``ganforge.encoding.links``): the share of synthetic rows that keep the one kept
+    least; good when every rule holds in 99% of rows or more."""
     worst = min(rules, key=lambda r: r["kept_share"])
     if worst["kept_share"] == 1.0:
-        text = f"every synthetic row keeps the {len(rules)} rule(s) between columns ({', '.join(r['rule'] for r in rules)})"
+        names = ", ".join(r["rule"] for r in rules[:5]) + (f" and {len(rules) - 5} more" if len(rules) > 5 else "")
+        text = f"every synthetic row keeps the {len(rules)} rule(s) and linked values between columns ({names})"
     else:
         text = (f"{1 - worst['kept_share']:.1%} of synthetic rows break {worst['rule']}"
                 + (", which every real row keeps" if worst.get("detected") else ""))

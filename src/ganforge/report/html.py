@@ -43,8 +43,8 @@ img{max-width:100%;border:1px solid #eee;margin:.5em 0} section{margin-top:2em}
 <table><tr><th class="l">column</th><th class="l">function of</th><th>source values</th><th>synthetic rows that keep it</th></tr>
 {% for d in fid.dependencies %}<tr><td class="l">{{ d.column }}</td><td class="l">{{ d.source }}</td><td>{{ d.source_values }}</td><td class="{{ 'good' if d.kept_share >= 0.99 else 'bad' }}">{{ '%.1f%%' % (100 * d.kept_share) }}</td></tr>
 {% endfor %}</table>{% endif %}
-{% if rules %}<h3>Rules between columns</h3>
-<p>Rules every real row keeps ({% if any_detected %}detected by fit or in the real rows, {% endif %}or stated), and the share of synthetic rows that keep them:</p>
+{% if rules %}<h3>Rules and linked values between columns</h3>
+<p>Rules every real row keeps ({% if any_detected %}detected by fit or in the real rows, {% endif %}or stated), values two columns hold in the same rows (<code>a = u &lt;=&gt; b = v</code>) or one only with the other (<code>=&gt;</code>), and the share of synthetic rows that keep them:</p>
 <table><tr><th class="l">rule</th><th class="l">found</th><th>synthetic rows that keep it</th><th>rows that break it</th></tr>
 {% for r in rules %}<tr><td class="l">{{ r.rule }}</td><td class="l">{{ 'detected' if r.detected else 'stated' }}</td><td class="{{ 'good' if r.kept_share >= 0.99 else 'bad' }}">{{ '%.1f%%' % (100 * r.kept_share) }}</td><td>{{ r.broken }}</td></tr>
 {% endfor %}</table>{% endif %}
