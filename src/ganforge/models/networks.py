@@ -193,7 +193,7 @@ class OutputHead(nn.Module):
                                    tuple(tuple(k) for k in s.links)))
             start += s.width
         if self.links:
-            self._link_tables()
+            self._link_tables(gumbel_pos)
 
     def gumbel_noise(self, n: int, device, dtype, generator: torch.Generator | None = None) -> torch.Tensor:
         """-log(-log(U)) for every Gumbel column of ``n`` rows, in the encoded order."""
@@ -218,10 +218,12 @@ class OutputHead(nn.Module):
             parts.append(v)
         if self.n_choice and hard:
             parts.extend(self._choose(choice + self.pad, generator))
-        elif self.n_choice:
+        noise = None
+        if self.n_choice and not hard:
             z = choice + self.pad
             if self.n_gumbel:
-                g = self.gumbel_noise(n, x.device, x.dtype, generator).index_select(1, self.noise_index)
+                noise = self.gumbel_noise(n, x.device, x.dtype, generator)
+                g = noise.index_select(1, self.noise_index)
                 if self.n_gumbel_layout < self.n_choice:  # softmax spans after the Gumbel ones: no noise
                     g = torch.cat([g, g.new_zeros(n, self.n_choice - self.n_gumbel_layout)], dim=1)
                 z = z + g
@@ -232,68 +234,71 @@ class OutputHead(nn.Module):
         out = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
         out = _PermuteColumns.apply(out, self.inverse, self.perm)
         if self.links:
-            out = self._link(out, x, generator, hard)
+            out = self._link_hard(out, x, generator) if hard else self._link_soft(out, x, noise)
         return out
 
-    def _link_tables(self) -> None:
-        """Index tensors of the links for training's one-pass mixing (``_link_soft``): every follower
-        column, its follower, whether it is a value linked both ways, its Gumbel temperature; each link's
-        leader column, its follower column (``hot``) and follower (``whose``)."""
-        cols, fid, excl, inv_tau, noisy, lead, hot, whose = [], [], [], [], [], [], [], []
+    def _link_tables(self, gumbel_pos: dict[int, int]) -> None:
+        """Index tensors of the links for training's one-pass mixing (``_link_soft``): each follower's
+        columns in a padded (follower, position) layout, which of them are values linked both ways,
+        their Gumbel noise's place in the head's noise and their temperature; each link's leader column,
+        its follower column (``hot``) and its follower (``whose``)."""
+        wide = max(width for _, width, _, _ in self.links)
+        wide = -(-wide // _PAD_TO) * _PAD_TO if wide >= _PAD_FROM else wide  # the fast softmax widths
+        cols, flat, excl, noise_at, inv_tau, lead, hot, whose, rebuild = [], [], [], [], [], [], [], [], []
         for f, (start, width, tau, links) in enumerate(self.links):
             both = {slot for *_, slot, b in links if b}
             if len(both) >= width:  # a crafted file: a follower needs a value of its own
                 both = set()
-            for k in range(width):
-                cols.append(start + k)
-                fid.append(f)
-                excl.append(k in both)
+            rebuild.append(bool(both))
+            for k in range(wide):  # padded: position k of follower f is layout column f * wide + k
+                real = k < width
+                cols.append(start + k if real else 0)
+                excl.append(not real or k in both)
+                noise_at.append(gumbel_pos.get(start + k, -1) if real and tau is not None else -1)
                 inv_tau.append(1.0 / tau if tau is not None else 1.0)
-                noisy.append(tau is not None)
+                if real:
+                    flat.append(f * wide + k)
             for ls, _, la, slot, _ in links:
                 lead.append(ls + la)
-                hot.append(len(cols) - width + slot)
+                hot.append(start + slot)
                 whose.append(f)
-        n_links, n_cols, n_fol = len(lead), len(cols), len(self.links)
-        hot_m = torch.zeros(n_links, n_cols)
-        hot_m[torch.arange(n_links), torch.tensor(hot)] = 1.0
-        whose_m = torch.zeros(n_links, n_fol)
-        whose_m[torch.arange(n_links), torch.tensor(whose)] = 1.0
-        rebuild_list = [any(b for *_, b in links) for *_, links in self.links]
-        rebuild = torch.tensor(rebuild_list)
-        for name, value in (("link_cols", torch.tensor(cols)), ("link_fid", torch.tensor(fid)),
-                            ("link_excl", torch.tensor(excl)), ("link_inv_tau", torch.tensor(inv_tau)[None, :]),
+        follower_cols = [cols[i] for i in flat]
+        index = {c: i for i, c in enumerate(follower_cols)}
+        whose_m = torch.zeros(len(lead), len(self.links))  # link -> its follower
+        whose_m[torch.arange(len(lead)), torch.tensor(whose)] = 1.0
+        noisy = [a >= 0 for a in noise_at]
+        for name, value in (("link_cols", torch.tensor(follower_cols)), ("link_pad_cols", torch.tensor(cols)),
+                            ("link_flat", torch.tensor(flat)), ("link_excl", torch.tensor(excl)[None, :]),
+                            ("link_noise_at", torch.tensor([max(a, 0) for a in noise_at])),
                             ("link_noisy", torch.tensor(noisy, dtype=torch.float32)[None, :]),
-                            ("link_lead", torch.tensor(lead)), ("link_hot", hot_m), ("link_whose", whose_m),
-                            ("link_rebuild", rebuild[torch.tensor(fid)][None, :])):
+                            ("link_inv_tau", torch.tensor(inv_tau)[None, :]), ("link_lead", torch.tensor(lead)),
+                            ("link_hot", torch.tensor([index[h] for h in hot])), ("link_whose", whose_m),
+                            ("link_owner", torch.tensor([i // wide for i in flat])),
+                            ("link_rebuild", torch.tensor([rebuild[i // wide] for i in flat])[None, :])):
             self.register_buffer(name, value, persistent=False)
-        self._link_any_rebuild = any(rebuild_list)  # plain Python: the head may be built on the meta device
+        self._link_wide = wide
+        self._link_any_rebuild = any(rebuild)  # plain Python: the head may be built on the meta device
+        self._link_any_noise = any(noisy)
 
-    def _link(self, out: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None, hard: bool
-              ) -> torch.Tensor:
-        return self._link_hard(out, x, generator) if hard else self._link_soft(out, x, generator)
-
-    def _link_soft(self, out: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    def _link_soft(self, out: torch.Tensor, x: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
         """Training: each follower's probabilities become sum_l p_l * onehot_l + (1 - sum_l p_l) * rest,
-        p_l the probabilities of its leader's linked values and the rest its own Gumbel-softmax over the
-        values not linked both ways (its head output where none is), so that rows are exact where the
-        leader is and gradients reach both. All followers in one pass (a table can have dozens)."""
+        p_l the probabilities of its leader's linked values and the rest its Gumbel-softmax over the values
+        not linked both ways, with the head's own noise (its head output where none is linked both ways),
+        so that rows are exact where the leader is and gradients reach both. All followers in one pass: a
+        table can have dozens (``noise``: the head's Gumbel noise, in the encoded order)."""
         n = len(out)
         own = out.index_select(1, self.link_cols)
         p = out.index_select(1, self.link_lead)
-        taken = (p @ self.link_whose).index_select(1, self.link_fid)  # each column's follower's sum_l p_l
         rest = own
         if self._link_any_rebuild:
-            z = x.float().index_select(1, self.link_cols)
-            u = torch.rand(z.shape, device=z.device, dtype=z.dtype, generator=generator)
-            g = u.clamp_(1e-10, 1.0 - 1e-7).log_().neg_().log_().neg_()
-            z = ((z + g * self.link_noisy) * self.link_inv_tau).masked_fill(self.link_excl[None, :], float("-inf"))
-            index = self.link_fid[None, :].expand(n, -1)
-            top = z.new_full((n, len(self.links)), float("-inf")).scatter_reduce(1, index, z, "amax")
-            e = torch.exp(z - top.index_select(1, self.link_fid))
-            total = e.new_zeros((n, len(self.links))).index_add(1, self.link_fid, e)
-            rest = torch.where(self.link_rebuild, (e / total.index_select(1, self.link_fid)).to(own.dtype), own)
-        mixed = p @ self.link_hot + (1.0 - taken) * rest
+            z = x.float().index_select(1, self.link_pad_cols)
+            if noise is not None and self._link_any_noise:
+                z = z + noise.index_select(1, self.link_noise_at) * self.link_noisy
+            z = (z * self.link_inv_tau).masked_fill(self.link_excl, float("-inf"))
+            soft = torch.softmax(z.view(n, len(self.links), self._link_wide), dim=-1).view(n, -1)
+            rest = torch.where(self.link_rebuild, soft.index_select(1, self.link_flat).to(own.dtype), own)
+        taken = (p @ self.link_whose).index_select(1, self.link_owner)  # sum_l p_l of each column's follower
+        mixed = ((1.0 - taken) * rest).index_add(1, self.link_hot, p)
         return out.index_copy(1, self.link_cols, mixed)
 
     def _link_hard(self, out: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
