@@ -49,6 +49,8 @@ def test_finds_the_links_a_table_has_and_no_others():
         "role = 'husband' => sex = 'M'",
         "role = 'wife' => sex = 'F'",
     }
+    both_ways = {ln.text for ln in links_of(telco(), link_one_way=False).links_}
+    assert both_ways == {t for t in texts if "<=>" in t}
     # columns drawn independently: nothing, though some values are rare
     rng = np.random.default_rng(1)
     df = pd.DataFrame({c: rng.choice(list("abcdef"), 3000, p=[0.5, 0.3, 0.1, 0.05, 0.03, 0.02]) for c in "pqrst"})

@@ -157,6 +157,8 @@ class EncodingConfig(Section):
     link_values: bool = option(False, boolean, "fit finds values of two columns that occur in the same rows (or one "
                                                "only with the other: internet 'No' and security 'No internet "
                                                "service', a count's 0 and its plan 'no') and generated rows keep them")
+    link_one_way: bool = option(True, boolean, "link_values: also a value that occurs only with another's (every "
+                                               "husband male), not only two that occur in the same rows")
 
 
 @dataclass

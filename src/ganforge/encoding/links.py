@@ -109,16 +109,16 @@ def _number(v: float, spec) -> str:
     return str(int(round(v))) if spec.kind == "integer" else f"{v:.10g}"
 
 
-def find(X: np.ndarray, codecs, skip: set[str] = frozenset()) -> list[Link]:
+def find(X: np.ndarray, codecs, skip: set[str] = frozenset(), one_way: bool = True) -> list[Link]:
     """The links that every row of the encoded matrix ``X`` keeps (rows with a one-hot in each choice
-    span, as ``TableEncoder.transform`` gives)."""
+    span, as ``TableEncoder.transform`` gives); ``one_way=False``: links both ways only."""
     slots = exact_slots(codecs, set(skip))
     if not slots:
         return []
     order = {c.spec.name: i for i, c in enumerate(codecs)}
     hot = X[:, [s.start + s.slot for s in slots]] > 0.5
     found, kept = _pairs(hot, np.array([order[s.column] for s in slots]))
-    return _choose(found, [slots[i] for i in kept])
+    return _choose([f for f in found if one_way or f[3]], [slots[i] for i in kept])
 
 
 def _pairs(hot: np.ndarray, owner: np.ndarray) -> tuple[list, np.ndarray]:

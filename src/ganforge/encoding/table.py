@@ -143,7 +143,8 @@ class TableEncoder:
         self._fit_features(df)
         links = self.config.link_values and not self.bounds_from_schema
         X = self.transform(df) if transform or links or (condition and condition[0] == KMEANS) else None
-        self.links_ = find_links(X, self.codecs_, self.constraints_.columns | set(self.constraints_.gaps)) if links else []
+        skip = self.constraints_.columns | set(self.constraints_.gaps)
+        self.links_ = find_links(X, self.codecs_, skip, self.config.link_one_way) if links else []
         self.condition_, codes = None, None
         if condition and condition[0] == COLUMN:
             spec = self.schema[condition[1]]
