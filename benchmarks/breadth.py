@@ -64,7 +64,11 @@ HOLDOUT = {
 }
 PEERS = ("ctgan", "tvae", "gaussian_copula", "tabularargn")
 #: the default of 0.2, which the ablation below was measured against (no moment loss, mode-specific numerics)
-V02 = {"moment_weight": 0.0, "numeric_encoding": "mode_specific", "classifier_weight": 0.0, "classifier_loss": "full"}
+V02 = {"moment_weight": 0.0, "numeric_encoding": "mode_specific", "classifier_weight": 0.0, "classifier_loss": "full",
+       "link_values": False}
+#: what 0.4 and 0.5 were, on top of today's preset (the candidates below were measured on 0.4's)
+V04 = {"classifier_weight": 0.0, "link_values": False}
+V05 = {"link_values": False}
 #: ganforge systems: name -> (model, preset, overrides)
 GANFORGE = {
     "ganforge-default": ("wcgan", "default", {}),
@@ -88,15 +92,15 @@ GANFORGE = {
     # the same without exact point-mass modes (a point mass is a range of scores, as in plain quantile)
     "ganforge-mq15-nospike": ("wcgan", "default", {**V02, "numeric_encoding": "mode_quantile", "mode_separation": 1.5,
                                                    "moment_weight": 10.0, "point_mass_share": 1.0}),
-    "ganforge-0.4": ("wcgan", "default", {"classifier_weight": 0.0}),  # the default of 0.4
+    "ganforge-0.4": ("wcgan", "default", V04),  # the default of 0.4
     # 0.4's default with the label classifier at a third of the weight measured alone in the ablation
-    "ganforge-clf03": ("wcgan", "default", {"classifier_weight": 0.3, "classifier_loss": "full"}),
+    "ganforge-clf03": ("wcgan", "default", {**V05, "classifier_weight": 0.3, "classifier_loss": "full"}),
     # the classifier's loss only up to the real rows' level, per label (classifier_loss=matched)
-    "ganforge-clf1m": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "matched"}),
+    "ganforge-clf1m": ("wcgan", "default", {**V05, "classifier_weight": 1.0, "classifier_loss": "matched"}),
     # two-sided: each label's generated log-probabilities matched to the real rows', quantile by quantile
-    "ganforge-clf1q": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile"}),  # 0.5
-    "ganforge-clf3q": ("wcgan", "default", {"classifier_weight": 3.0, "classifier_loss": "quantile"}),
-    # 0.5 with linked values (link_values: a category or point mass that goes with another column's)
+    "ganforge-clf1q": ("wcgan", "default", {**V05, "classifier_weight": 1.0, "classifier_loss": "quantile"}),  # 0.5
+    "ganforge-clf3q": ("wcgan", "default", {**V05, "classifier_weight": 3.0, "classifier_loss": "quantile"}),
+    # 0.5 with linked values (link_values: a category or point mass that goes with another column's): 0.6
     "ganforge-link": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True}),
     # the same with links both ways only (two values in the same rows), no one-way ones
     "ganforge-link2": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,

@@ -25,7 +25,8 @@ preset's ``auto`` multiplies in bfloat16 on a CPU that does so in hardware; ``ga
 when named) is ``default`` with ``precision=auto``, which the preset itself takes since 2026-12-02, and
 ``ganforge-default-fp32`` (only when named) ``default`` in float32 throughout; ``ganforge-default-0.3`` (only when
 named) is the default of 0.3, with mode-specific numerics and no label classifier; ``ganforge-default-0.4``
-(only when named) the default of 0.4, without the label classifier. Each ganforge cell records the precision its steps ran
+(only when named) the default of 0.4, without the label classifier, ``ganforge-default-0.5`` that of 0.5,
+without linked values. Each ganforge cell records the precision its steps ran
 in.
 """
 
@@ -50,7 +51,8 @@ SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default", "ganforge-default
 #: decided it still tabulates); default in float32 throughout
 EXTRA = ("ganforge-ctgan-like-fresh", "ganforge-ctgan-like-lazy-gp", "ganforge-ctgan-like-mkl",
          "ganforge-ctgan-like-fp32", "ganforge-default-auto", "ganforge-default-fp32", "ganforge-default-0.3",
-         "ganforge-default-clf03", "ganforge-default-clf1m", "ganforge-default-clf1q", "ganforge-default-0.4")
+         "ganforge-default-clf03", "ganforge-default-clf1m", "ganforge-default-clf1q", "ganforge-default-0.4",
+         "ganforge-default-0.5")
 ALL = SYSTEMS + EXTRA
 #: the default preset with a time limit of one tenth of the same seed's CTGAN wall time (the issue's
 #: "CTGAN-300's quality in under one tenth of its wall time"); the limit counts from the start of fit
@@ -129,15 +131,17 @@ def child(args) -> None:
             if args.system == "ganforge-default-auto":
                 kw["precision"] = "auto"
             if args.system == "ganforge-default-0.3":
-                kw.update(numeric_encoding="mode_specific", classifier_weight=0.0)
+                kw.update(numeric_encoding="mode_specific", classifier_weight=0.0, link_values=False)
             if args.system == "ganforge-default-0.4":
-                kw["classifier_weight"] = 0.0
+                kw.update(classifier_weight=0.0, link_values=False)
+            if args.system == "ganforge-default-0.5":  # without linked values
+                kw["link_values"] = False
             if args.system == "ganforge-default-clf03":  # the label classifier, full cross-entropy
-                kw.update(classifier_weight=0.3, classifier_loss="full")
+                kw.update(classifier_weight=0.3, classifier_loss="full", link_values=False)
             if args.system == "ganforge-default-clf1m":  # the label classifier, matched to the real rows
-                kw.update(classifier_weight=1.0, classifier_loss="matched")
+                kw.update(classifier_weight=1.0, classifier_loss="matched", link_values=False)
             if args.system == "ganforge-default-clf1q":  # the label classifier, quantiles matched both ways
-                kw.update(classifier_weight=1.0, classifier_loss="quantile")
+                kw.update(classifier_weight=1.0, classifier_loss="quantile", link_values=False)
             if args.system == "ganforge-default-tenth":
                 kw["time_limit"] = out["time_limit"] = args.time_limit
             syn = Synthesizer("wcgan", preset, seed=args.seed, device="cpu", **kw)
