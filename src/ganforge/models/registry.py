@@ -155,7 +155,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         # have any, three seeds: rows breaking one 13% -> 0.4%, detection AUC 0.840 -> 0.827, TSTR AUC
         # 0.776 -> 0.785 (mlc_churn 0.750 -> 0.683 and 0.681 -> 0.720); on 5 held-out tables detection
         # 0.924 -> 0.917, TSTR 0.738 -> 0.735, the label's pairs kept 97% -> 95% (OJ's one-way price
-        # links: 94% -> 82%) (docs/measurements/breadth.md, fourth session)
+        # links: 94% -> 82%); Adult (one link), three seeds: detection 0.824 -> 0.802, TSTR 0.887 -> 0.889
+        # (docs/measurements/breadth.md, fourth session; benchmarks.md)
         "link_values": True,
         # the averaged generator's column shapes level off within a few hundred steps, long before
         # its associations do: column shapes alone stopped Adult runs at pair trends 0.938-0.939,
