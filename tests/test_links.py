@@ -35,7 +35,7 @@ def telco(n=2000, seed=0):
 
 def links_of(df, **encoding):
     enc = TableEncoder(infer_schema(df, target="churn"),
-                       EncodingConfig(numeric_encoding="mode_quantile", link_values=True, **encoding))
+                       EncodingConfig(**{"numeric_encoding": "mode_quantile", "link_values": True, **encoding}))
     enc.fit(df, ("column", "churn"))
     return enc
 
@@ -49,6 +49,9 @@ def test_finds_the_links_a_table_has_and_no_others():
         "role = 'husband' => sex = 'M'",
         "role = 'wife' => sex = 'F'",
     }
+    # mode-specific normalisation's Gaussian modes can decode to a point mass's value: not linked
+    assert {ln.text for ln in links_of(telco(), numeric_encoding="mode_specific").links_} == texts - {
+        "plan = 'no' <=> msgs = 0"}
     both_ways = {ln.text for ln in links_of(telco(), link_one_way=False).links_}
     assert both_ways == {t for t in texts if "<=>" in t}
     # columns drawn independently: nothing, though some values are rare

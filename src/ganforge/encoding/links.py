@@ -13,8 +13,8 @@ one), and a real-vs-synthetic detector spots a broken one in a single split. Fou
 - ``a = u => b = v`` (one way: ``v`` also occurs without ``u``): where ``a`` has ``u``, ``b`` is ``v``.
 
 The values linked are those a span of the encoded row holds exactly: a category (or a categorical
-column's missing value), a numeric column's point mass (a value held by ``point_mass_share`` of the
-rows, such as a count's 0) and a numeric column's "missing" indicator. During training the follower's
+column's missing value), a numeric column's point mass under ``mode_quantile`` (a value held by
+``point_mass_share`` of the rows, such as a count's 0) and a numeric column's "missing" indicator. During training the follower's
 probabilities are mixed by the leader's (``p(u) * onehot(v) + (1 - p(u)) * rest``, the rest a
 Gumbel-softmax over the values not linked both ways), so that gradients reach both and the critic only
 ever sees rows that keep the links; in sampling the leader's drawn value decides. A link needs ``MIN_ROWS`` rows with each value and without, and a one-way link
@@ -93,9 +93,9 @@ def exact_slots(codecs, skip: set[str]) -> list[Slot]:
             elif enc.kind == "mode_quantile" and len(enc.spans) == 2:
                 tables = enc.mode_tables()
                 values[1] = [(k, _number(t[0] + c.offset, c.spec)) for k, t in enumerate(tables) if enc.spikes_[k]]
-            elif enc.kind == "mode_specific":
-                values[1] = [(k, _number(m + c.offset, c.spec)) for k, m in enumerate(enc.means_)
-                             if enc.stds_[k] == 0]
+            # mode_specific's point masses are left out: its Gaussian modes reach every value (a value
+            # clipped to the column's bounds lands on its edge), so "0 messages" would not mean "the 0
+            # mode" and a plan "yes" could come out with 0 messages
             if c.indicator is not None:
                 values[len(enc.spans)] = [(1, "missing")]
         for i, s in enumerate(spans):
