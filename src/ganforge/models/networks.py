@@ -184,13 +184,16 @@ class OutputHead(nn.Module):
         self._scaled = any(t != 1.0 for t in inv_tau)  # some Gumbel temperature is not 1
         #: linked values (``ganforge.encoding.links``): (follower's first column, width, Gumbel temperature
         #: or None for softmax, its links as (leader's first column, leader's width, leader's slot,
-        #: follower's slot, both ways))
-        self.links: list[tuple[int, int, float | None, tuple]] = []
+        #: follower's slot, both ways), its slots linked both ways)
+        self.links: list[tuple[int, int, float | None, tuple, frozenset]] = []
         start = 0
         for s in spans:
             if s.links:
+                both = frozenset(slot for *_, slot, b in s.links if b)
+                if len(both) >= s.width:  # a crafted file: a follower needs a value of its own
+                    both = frozenset()
                 self.links.append((start, s.width, s.tau if s.activation == "gumbel" else None,
-                                   tuple(tuple(k) for k in s.links)))
+                                   tuple(tuple(k) for k in s.links), both))
             start += s.width
         if self.links:
             self._link_tables(gumbel_pos)
@@ -242,13 +245,10 @@ class OutputHead(nn.Module):
         columns in a padded (follower, position) layout, which of them are values linked both ways,
         their Gumbel noise's place in the head's noise and their temperature; each link's leader column,
         its follower column (``hot``) and its follower (``whose``)."""
-        wide = max(width for _, width, _, _ in self.links)
+        wide = max(width for _, width, *_ in self.links)
         wide = -(-wide // _PAD_TO) * _PAD_TO if wide >= _PAD_FROM else wide  # the fast softmax widths
         cols, flat, excl, noise_at, inv_tau, lead, hot, whose, rebuild = [], [], [], [], [], [], [], [], []
-        for f, (start, width, tau, links) in enumerate(self.links):
-            both = {slot for *_, slot, b in links if b}
-            if len(both) >= width:  # a crafted file: a follower needs a value of its own
-                both = set()
+        for f, (start, width, tau, links, both) in enumerate(self.links):
             rebuild.append(bool(both))
             for k in range(wide):  # padded: position k of follower f is layout column f * wide + k
                 real = k < width
@@ -306,14 +306,10 @@ class OutputHead(nn.Module):
         that drew a value linked both ways without its leader's draws again among its other values (from
         its softmax of the raw outputs ``x``, as ``_choose`` draws: 1 from the value on)."""
         pieces, at = [], 0
-        for start, width, tau, links in self.links:
+        for start, width, tau, links, both in self.links:
             block = out[:, start:start + width]
-            excluded = torch.zeros(width, dtype=torch.bool, device=out.device)
-            for *_, slot, both in links:
-                excluded[slot] |= bool(both)
-            if bool(excluded.all()):  # a crafted file: a follower needs a value of its own
-                excluded[:] = False
-            if bool(excluded.any()):
+            if both:
+                excluded = torch.tensor([k in both for k in range(width)], device=out.device)
                 drew = excluded[block.argmax(dim=1)][:, None]
                 logits = x[:, start:start + width].float().masked_fill(excluded[None, :], float("-inf"))
                 if tau is not None:
