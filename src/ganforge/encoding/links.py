@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ..rules import numbers
 from ..schema import plain
 from .base import CHOICE_ACTIVATIONS, Span
 
@@ -177,9 +178,9 @@ def in_table(df, schema, skip=()) -> list[ValueLink]:
     for spec in schema.columns:
         if spec.name in skip or spec.is_generated or spec.is_datetime or not (spec.is_numeric or spec.categories):
             continue
-        values = _table_values(df[spec.name], spec)
-        order[spec.name] = len(order)
         col = _comparable(df[spec.name], spec)
+        values = _table_values(col, spec)
+        order[spec.name] = len(order)
         for k, (v, text) in enumerate(values):
             slots.append(Slot(spec.name, 0, 0, k, text, len(values) + 1))
             hot.append(_holds(col, v))
@@ -191,29 +192,24 @@ def in_table(df, schema, skip=()) -> list[ValueLink]:
                       ln.both, ln.text) for ln in _choose(found, [slots[i] for i in kept])]
 
 
-def _table_values(col, spec) -> list[tuple[Any, str]]:
-    """A column's values that can be linked, and their text: a categorical column's categories, a
-    numeric column's point masses, and missing."""
-    import pandas as pd
-
-    out: list[tuple[Any, str]] = []
+def _table_values(values: np.ndarray, spec) -> list[tuple[Any, str]]:
+    """A column's values that can be linked (``values``: the column as :func:`_comparable` gives it),
+    and their text: a categorical column's categories, a numeric column's point masses, and missing."""
     if spec.is_numeric:
-        v = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        uniq, counts = np.unique(v[~np.isnan(v)], return_counts=True)
-        out = [(float(u), _number(u, spec)) for u in uniq[counts >= POINT_MASS * len(v)]]
+        uniq, counts = np.unique(values[~np.isnan(values)], return_counts=True)
+        out = [(float(u), _number(u, spec)) for u in uniq[counts >= POINT_MASS * len(values)]]
     else:
         out = [(plain(u), repr(plain(u))) for u in spec.categories or []]
-    if col.isna().any():
+    if _holds(values, MISSING).any():
         out.append((MISSING, "missing"))
     return out
 
 
 def _comparable(col, spec) -> np.ndarray:
-    """A column's values as :func:`_holds` compares them: floats (NaN missing), or text (None missing)."""
-    import pandas as pd
-
+    """A column's values as :func:`_holds` compares them: floats (NaN missing; ``rules.numbers``), or
+    text (None missing)."""
     if spec.is_numeric:
-        return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return numbers(col, spec)
     return col.astype(object).map(lambda x: None if x is None or x != x else str(plain(x))).to_numpy()
 
 
@@ -226,10 +222,13 @@ def _holds(values: np.ndarray, value) -> np.ndarray:
 
 def kept(links: list[ValueLink], df, schema) -> list[dict[str, Any]]:
     """Each link's share of the rows of ``df`` that keep it, as ``ganforge.rules.kept`` reports rules."""
-    out = []
-    for ln in links:
-        a = _holds(_comparable(df[ln.leader], schema[ln.leader]), ln.leader_value)
-        b = _holds(_comparable(df[ln.follower], schema[ln.follower]), ln.follower_value)
+    out, columns = [], {}
+    for ln in links:  # a leader often has several links: each column converted once
+        for name in (ln.leader, ln.follower):
+            if name not in columns:
+                columns[name] = _comparable(df[name], schema[name])
+        a = _holds(columns[ln.leader], ln.leader_value)
+        b = _holds(columns[ln.follower], ln.follower_value)
         ok = (a == b) if ln.both else (~a | b)
         out.append({"rule": ln.text, "detected": True, "kept_share": float(ok.mean()) if len(ok) else 1.0,
                     "broken": int((~ok).sum())})
