@@ -105,6 +105,9 @@ GANFORGE = {
     # the same with links both ways only (two values in the same rows), no one-way ones
     "ganforge-link2": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
                                             "link_one_way": False}),
+    # 0.6 with numbers learnt within the groups of a category that shapes them (group_numerics)
+    "ganforge-group": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
+                                            "group_numerics": True}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
 

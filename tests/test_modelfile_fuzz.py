@@ -37,15 +37,20 @@ TINY = dict(batch_size=50, pac=1, latent_dim=8, seed=0, device="cpu",
 
 def table(n: int = 300, seed: int = 0) -> pd.DataFrame:
     """Every part a model file can hold: a mixture, integers with gaps, a bucketed categorical column with
-    gaps (max_categories 6), a derived column, linked values (a plan "no" exactly where a count is 0), a
-    label."""
+    gaps (max_categories 6), a derived column, linked values (a service "no" exactly where security is
+    "none"), numbers grouped by a category (a count 0 exactly where a plan is "no", a rate in its grade's
+    band), a label."""
     rng = np.random.default_rng(seed)
     grade = rng.choice(["a", "b", "c"], n)
     plan = rng.choice(["yes", "no"], n)
+    svc = rng.choice(["no", "dsl", "fiber"], n)
     df = pd.DataFrame({"x": rng.normal(0, 1, n), "hours": rng.integers(10, 70, n).astype(float),
                        "city": rng.choice([f"c{i}" for i in range(12)], n).astype(object), "grade": grade,
                        "grade_num": pd.Series(grade).map({"a": 1, "b": 2, "c": 3}).to_numpy(),
+                       "rate": pd.Series(grade).map({"a": 5.0, "b": 10.0, "c": 15.0}).to_numpy()
+                       + rng.normal(0, 0.3, n).round(2),
                        "plan": plan, "count": np.where(plan == "no", 0, rng.integers(1, 40, n)),
+                       "svc": svc, "security": np.where(svc == "no", "none", rng.choice(["y", "n"], n)),
                        "label": rng.choice(["yes", "no"], n)})
     df.loc[rng.random(n) < 0.1, "hours"] = np.nan
     df.loc[rng.random(n) < 0.05, "city"] = None
@@ -59,7 +64,8 @@ def folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def model(folder) -> Path:
-    syn = Synthesizer("wcgan", steps=2, max_categories=6, derive_columns=True, link_values=True, **TINY)
+    syn = Synthesizer("wcgan", steps=2, max_categories=6, derive_columns=True, link_values=True, group_numerics=True,
+                      **TINY)
     return syn.fit(table(), target="label").save(folder / "base.gfm")
 
 
@@ -228,8 +234,18 @@ CRAFTED = {
     "unequal history": (lambda m: m["training"]["history"].update(g_loss=[1.0]), "history"),
     "a link to a value outside its column's": (lambda m: m["encoder"]["links"][0].update(follower_slot=99),
                                                "outside its block"),
-    "a link to a number's value block": (lambda m: m["encoder"]["links"][0].update(follower_span=0), "not a choice"),
+    "a link to a number's value block": (lambda m: m["encoder"]["links"][0].update(follower="x", follower_span=0),
+                                         "not a choice"),
     "a link to the condition": (lambda m: m["encoder"]["links"][0].update(follower="label"), "not an encoded"),
+    "a group whose parent is a number": (lambda m: m["encoder"]["groups"][0].update(parent="x"),
+                                         "not an encoded categorical"),
+    "a grouped column that is categorical": (lambda m: m["encoder"]["groups"][0].update(column="grade"),
+                                             "not an encoded plain number"),
+    "a group with a table too few": (lambda m: m["encoder"]["groups"][0]["tables"].pop(), "quantile tables for"),
+    "a group's table out of order": (lambda m: m["encoder"]["groups"][0].update(common=[3.0, 1.0, 2.0]),
+                                     "out of order"),
+    "a group's table with NaN": (lambda m: m["encoder"]["groups"][0].update(common=[1.0, float("nan")]),
+                                 "groups.0..common.1.: expected a finite number"),
     "a column linked to itself": (lambda m: m["encoder"]["links"][0].update(
         follower=m["encoder"]["links"][0]["leader"], follower_span=m["encoder"]["links"][0]["leader_span"]), "itself"),
 }

@@ -159,6 +159,9 @@ class EncodingConfig(Section):
                                                "service', a count's 0 and its plan 'no') and generated rows keep them")
     link_one_way: bool = option(True, boolean, "link_values: also a value that occurs only with another's (every "
                                                "husband male), not only two that occur in the same rows")
+    group_numerics: bool = option(False, boolean, "a number whose range a category sets (a rate by its grade, an "
+                                                  "income by the job level) is learnt as its rank within that "
+                                                  "category's values and decoded inside the category's range")
 
 
 @dataclass
@@ -273,7 +276,8 @@ OPTION_SECTION: dict[str, str] = {f.name: name for name, cls in SECTIONS.items()
 #: with (a preset may set another value now): derived columns learnt, no label classifier, float32, keys
 #: learnt as categories, no rules detected, no values linked
 BEFORE_RECORDED = {"derive_columns": False, "classifier_weight": 0.0, "classifier_loss": "full", "precision": "float32",
-                   "identifiers": "learn", "detect_rules": False, "link_values": False}
+                   "identifiers": "learn", "detect_rules": False, "link_values": False,
+                   "group_numerics": False}
 #: keys of a model file's flat config that are not options
 _IDENTITY = ("model", "preset", "family", "loss", "conditional")
 

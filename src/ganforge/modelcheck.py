@@ -82,6 +82,8 @@ _CODEC = record({"column": text, "encoder": _encoder_state, "categories": items(
 _DERIVED = record({"column": text, "source": text, "values": items(_category_or_missing)})
 _LINK = record({"leader": text, "leader_span": integer(), "leader_slot": integer(), "follower": text,
                 "follower_span": integer(), "follower_slot": integer(), "both": flag}, {"text": text})
+_GROUP = record({"column": text, "parent": text, "tables": items(optional(items(number(), min_len=2))),
+                 "common": items(number(), min_len=2)}, {"eta2": number(0.0, 1.0 + 1e-9)})
 _CONDITION = record({"kind": choice(COLUMN, KMEANS), "column": text,
                      "categories": items(_category_or_missing, min_len=1),
                      "frequencies": items(number(0.0))})
@@ -202,7 +204,7 @@ def _encoder_document(state: dict[str, Any], biggest: int) -> None:
         record({"options": mapping(anything), "codecs": items(_CODEC)}, {"derived": items(_DERIVED)})(state, "meta.encoder")
     else:
         record({"encoding": mapping(anything), "seed": integer(), "bounds_from_schema": flag, "codecs": items(_CODEC)},
-               {"derived": items(_DERIVED), "links": items(_LINK)})(state, "meta.encoder")
+               {"derived": items(_DERIVED), "links": items(_LINK), "groups": items(_GROUP)})(state, "meta.encoder")
     for i, c in enumerate(state["codecs"]):
         for part in ("encoder", "indicator"):
             n = ((c.get(part) or {}).get("params") or {}).get("n_categories")
@@ -311,6 +313,7 @@ def _encoder_agrees(encoder: TableEncoder, schema: Schema, biggest: int) -> None
             ok = v is None or (_number(v) if d.spec.is_numeric else allowed is None or _key(v) in allowed)
             need(ok, where, f"value {shown(v)} is not one of column {shown(d.spec.name)}'s")
     _links_agree(encoder)
+    _groups_agree(encoder)
     for name in encoder.constraints_.totals:  # a sum's total is computed from its parts (encoding.constraints)
         covered.setdefault(name, "a sum")
     for spec in schema.columns:
@@ -338,6 +341,28 @@ def _links_agree(encoder: TableEncoder) -> None:
         need(follows.setdefault(fol, (ln.leader, ln.leader_span)) == (ln.leader, ln.leader_span), where,
              f"column {shown(ln.follower)} follows two columns")
     need(not leaders & set(follows), "meta.encoder.links", "a column both leads and follows")
+
+
+def _groups_agree(encoder: TableEncoder) -> None:
+    """A grouped number is an encoded plain number (not a date, nor a rule's column), grouped once, by an
+    encoded categorical column, with a sorted quantile table for each of its parent's codes or none."""
+    codecs = {c.spec.name: c for c in encoder.codecs_}
+    special = encoder.constraints_.columns | set(encoder.constraints_.gaps)
+    seen = set()
+    for i, g in enumerate(encoder.groups_):
+        where = f"meta.encoder.groups[{i}]"
+        codec, parent = codecs.get(g.column), codecs.get(g.parent)
+        need(codec is not None and codec.spec.kind in (NUMERIC, INTEGER) and not codec.spec.is_datetime
+             and g.column not in special, where, f"{shown(g.column)} is not an encoded plain number")
+        need(g.column not in seen, where, f"column {shown(g.column)} is grouped twice")
+        seen.add(g.column)
+        need(parent is not None and parent.spec.kind in (CATEGORICAL, ORDINAL), where,
+             f"its parent {shown(g.parent)} is not an encoded categorical column")
+        need(len(g.tables) == len(parent.categories), where,
+             f"{len(g.tables)} quantile tables for the {len(parent.categories)} codes of {shown(g.parent)}")
+        for k, t in enumerate([g.common, *[t for t in g.tables if t is not None]]):
+            q = _finite_array(t, f"{where}.tables", min_len=2)
+            need(bool((np.diff(q) >= 0).all()), where, f"quantile table {k} out of order")
 
 
 def _key(v: Any) -> tuple[bool, Any]:

@@ -192,6 +192,8 @@ def fit(
         print(_derived_line(s["derived_columns"]))
     if s.get("linked_values"):
         print(_links_line(s["linked_values"]))
+    if s.get("grouped_numerics"):
+        print(_groups_line(s["grouped_numerics"]))
     if s.get("precision") == "bfloat16":
         print("training step in mixed precision: bfloat16 matrix products, float32 weights (--set "
               "precision=float32 for float32 throughout)")
@@ -221,6 +223,11 @@ def _links_line(texts: list[str], most: int = 8) -> str:
     shown_ = "; ".join(texts[:most]) + (f"; and {len(texts) - most} more" if len(texts) > most else "")
     return (f"values linked as every training row links them (--set link_values=false to learn them freely): "
             f"{shown_}")
+
+
+def _groups_line(groups: dict[str, str]) -> str:
+    return ("learnt within the categories of the column that sets their range (--set group_numerics=false to "
+            "learn them on their own scale): " + ", ".join(f"{b} by {a}" for b, a in groups.items()))
 
 
 def _derived_line(derived: dict[str, str]) -> str:
@@ -339,6 +346,9 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     links = [d.get("text") or f"{d['leader']} -> {d['follower']}" for d in meta.get("encoder", {}).get("links", [])]
     if links:
         con.print(literal(_links_line(links)))
+    groups = {d["column"]: d["parent"] for d in meta.get("encoder", {}).get("groups", [])}
+    if groups:
+        con.print(literal(_groups_line(groups)))
     from ..columns import describe_columns
     from ..schema import Schema
 

@@ -14,6 +14,10 @@ With ``derive_columns``, a column that the training rows show to be a function o
 column (Adult's education-num of education) gets no span: it is looked up from the source's
 decoded category, so generated rows keep the dependency exactly (``ganforge.encoding.derived``).
 
+With ``group_numerics``, a number whose range a categorical column sets (a rate by its grade) is
+encoded as its normal score within that column's category and decoded through the quantile table of the
+category generated in the same row (``ganforge.encoding.groups``).
+
 A date column is encoded as a number (``ganforge.dates``: whole units since the epoch, less the
 column's first date). A key, personal data or free text column (``id``, ``pii``, ``text``) gets no
 span: ``inverse_transform`` generates new values in its format (``ganforge.identifiers``). The
@@ -41,6 +45,8 @@ from .codes import category_codes, numeric_values, restore_numeric, values_from_
 from .condition import COLUMN, KMEANS, Condition
 from .constraints import Constraints, quantity
 from .derived import DerivedColumn, find_derived
+from .groups import NumberGroup
+from .groups import find as find_groups
 from .links import Link, attach
 from .links import find as find_links
 from .numeric import NUMERIC_ENCODINGS
@@ -103,6 +109,7 @@ class TableEncoder:
         self.generated: list[ColumnSpec] = [c for c in schema.columns if c.is_generated]
         self.constraints_ = Constraints()
         self.links_: list[Link] = []
+        self.groups_: list[NumberGroup] = []
 
     # --- construction -------------------------------------------------------------------
     def _numeric_encoder(self, spec: ColumnSpec) -> ColumnEncoder:
@@ -143,7 +150,8 @@ class TableEncoder:
         self._fit_features(df)
         links = self.config.link_values and not self.bounds_from_schema
         X = self.transform(df) if transform or links or (condition and condition[0] == KMEANS) else None
-        skip = self.constraints_.columns | set(self.constraints_.gaps)
+        # a grouped number's values are scores within its group (its group's table keeps what a link would)
+        skip = self.constraints_.columns | set(self.constraints_.gaps) | {g.column for g in self.groups_}
         self.links_ = find_links(X, self.codecs_, skip, self.config.link_one_way) if links else []
         self.condition_, codes = None, None
         if condition and condition[0] == COLUMN:
@@ -170,6 +178,7 @@ class TableEncoder:
             df, self.schema, lambda d, spec: self._raw(d, spec), self.bounds_from_schema)
         skip = derived | self.constraints_.totals
         self.codecs_: list[ColumnCodec] = []
+        pending: dict[str, tuple[ColumnCodec, np.ndarray]] = {}  # numbers, fitted after the groups are found
         for spec in self.features.columns:
             if spec.name in skip:
                 continue
@@ -188,10 +197,7 @@ class TableEncoder:
                 self.codecs_.append(codec)
             elif quantity(spec):
                 codec = self._quantity_codec(spec)
-                v = self._values(df, codec)
-                observed = v[~np.isnan(v)]
-                codec.fill = float(np.median(observed))
-                codec.encoder = self._numeric_encoder(codec.spec).fit(observed)
+                pending[spec.name] = (codec, self._values(df, codec))
                 self.codecs_.append(codec)
             else:
                 cats = list(spec.categories or [])
@@ -208,6 +214,29 @@ class TableEncoder:
                 codec.encoder = enc = self._choice_encoder(method, len(codec.categories))
                 enc.fit(self._codes(codec, s))
                 self.codecs_.append(codec)
+        self.groups_ = self._find_groups(df, pending) if o.group_numerics and not self.bounds_from_schema else []
+        grouped = {g.column: g for g in self.groups_}
+        for name, (codec, v) in pending.items():
+            if name in grouped:
+                v = grouped[name].score(v, self._parent_codes(df, grouped[name]))
+            observed = v[~np.isnan(v)]
+            codec.fill = float(np.median(observed))
+            codec.encoder = self._numeric_encoder(codec.spec).fit(observed)
+
+    def _find_groups(self, df: pd.DataFrame, pending: dict[str, tuple[ColumnCodec, np.ndarray]]
+                     ) -> list[NumberGroup]:
+        """Numbers shaped by a categorical column's categories (``encoding.groups``): plain numbers only,
+        not dates, nor a rule's columns (their values are restored together), nor a gap."""
+        special = self.constraints_.columns | set(self.constraints_.gaps)
+        numbers = {name: v for name, (codec, v) in pending.items()
+                   if name not in special and not codec.spec.is_datetime and not codec.offset}
+        parents = {c.spec.name: (self._codes(c, df[c.spec.name]), len(c.categories))
+                   for c in self.codecs_ if not quantity(c.spec)}
+        return find_groups(numbers, parents) if numbers and parents else []
+
+    def _parent_codes(self, df: pd.DataFrame, group: NumberGroup) -> np.ndarray:
+        codec = next(c for c in self.codecs_ if c.spec.name == group.parent)
+        return self._codes(codec, df[group.parent])
 
     def _quantity_codec(self, spec: ColumnSpec) -> ColumnCodec:
         """A number's codec (its encoder is fitted by the caller): a gap column is encoded with its own
@@ -312,10 +341,14 @@ class TableEncoder:
             out[:, start:start + block.shape[1]] = block
             start += block.shape[1]
 
+        grouped = {g.column: g for g in self.groups_}
         for codec in self.codecs_:
             s = df[codec.spec.name]
             if quantity(codec.spec):
                 v = self._values(df, codec)
+                if codec.spec.name in grouped:
+                    g = grouped[codec.spec.name]
+                    v = g.score(v, self._parent_codes(df, g))
                 isna = np.isnan(v)
                 if self.bounds_from_schema:
                     v = np.clip(v, *self._bounds(codec))
@@ -379,6 +412,9 @@ class TableEncoder:
         source_codes: dict[str, np.ndarray] = {}
         numbers: dict[str, np.ndarray] = {}  # dates and the columns of rules, restored together below
         special = self.constraints_.columns
+        grouped = {g.column: g for g in self.groups_}
+        sources |= {g.parent for g in self.groups_}
+        scores: dict[str, np.ndarray] = {}  # grouped numbers' scores, decoded once their parents are
         start = 0
         for codec in self.codecs_:
             w_val = codec.encoder.width
@@ -390,7 +426,9 @@ class TableEncoder:
                 if codec.indicator is not None:
                     ind = codec.indicator.inverse_transform(matrix[:, start + w_val:start + codec.width])
                     v = np.where(ind == 1, np.nan, v)
-                if codec.spec.name in special or codec.spec.is_datetime:
+                if codec.spec.name in grouped:
+                    scores[codec.spec.name] = v
+                elif codec.spec.name in special or codec.spec.is_datetime:
                     numbers[codec.spec.name] = v
                 else:
                     out[codec.spec.name] = restore_numeric(v, codec.spec)
@@ -407,6 +445,10 @@ class TableEncoder:
             start += codec.width
         for d in self.derived_:
             out[d.spec.name] = d.decode(source_codes[d.source])
+        for name, z in scores.items():
+            g = grouped[name]
+            v = g.value(np.nan_to_num(z), source_codes[g.parent])
+            out[name] = restore_numeric(np.where(np.isnan(z), np.nan, v), self.schema[name])
         if numbers or special:
             self.constraints_.restore(numbers, self.schema)
             totals = self.constraints_.totals
@@ -445,6 +487,7 @@ class TableEncoder:
             "derived": [{"column": d.spec.name, "source": d.source, "values": d.values} for d in self.derived_],
             **({"rules": self.constraints_.get_state()} if self.constraints_.plans else {}),
             **({"links": [ln.to_dict() for ln in self.links_]} if self.links_ else {}),
+            **({"groups": [g.to_dict() for g in self.groups_]} if self.groups_ else {}),
         }
 
     @classmethod
@@ -477,6 +520,7 @@ class TableEncoder:
         self.derived_ = [DerivedColumn(schema[d["column"]], d["source"], list(d["values"]))
                          for d in state.get("derived", [])]
         self.links_ = [Link.from_dict(d) for d in state.get("links", [])]
+        self.groups_ = [NumberGroup.from_dict(d) for d in state.get("groups", [])]
         return self
 
 
