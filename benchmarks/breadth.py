@@ -63,12 +63,14 @@ HOLDOUT = {
     "benefits": dict(package="Ecdat", name="Benefits", target="ui", drop=[]),
 }
 PEERS = ("ctgan", "tvae", "gaussian_copula", "tabularargn")
+#: what 0.6 was, on top of today's preset: no numbers grouped by a category, no ratios
+V06 = {"group_numerics": False, "ratio_numerics": False}
 #: the default of 0.2, which the ablation below was measured against (no moment loss, mode-specific numerics)
 V02 = {"moment_weight": 0.0, "numeric_encoding": "mode_specific", "classifier_weight": 0.0, "classifier_loss": "full",
-       "link_values": False}
+       "link_values": False, **V06}
 #: what 0.4 and 0.5 were, on top of today's preset (the candidates below were measured on 0.4's)
-V04 = {"classifier_weight": 0.0, "link_values": False}
-V05 = {"link_values": False}
+V04 = {"classifier_weight": 0.0, "link_values": False, **V06}
+V05 = {"link_values": False, **V06}
 #: ganforge systems: name -> (model, preset, overrides)
 GANFORGE = {
     "ganforge-default": ("wcgan", "default", {}),
@@ -101,13 +103,17 @@ GANFORGE = {
     "ganforge-clf1q": ("wcgan", "default", {**V05, "classifier_weight": 1.0, "classifier_loss": "quantile"}),  # 0.5
     "ganforge-clf3q": ("wcgan", "default", {**V05, "classifier_weight": 3.0, "classifier_loss": "quantile"}),
     # 0.5 with linked values (link_values: a category or point mass that goes with another column's): 0.6
-    "ganforge-link": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True}),
+    "ganforge-link": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
+                                           **V06}),
     # the same with links both ways only (two values in the same rows), no one-way ones
     "ganforge-link2": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
-                                            "link_one_way": False}),
+                                            "link_one_way": False, **V06}),
     # 0.6 with numbers learnt within the groups of a category that shapes them (group_numerics)
     "ganforge-group": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
-                                            "group_numerics": True}),
+                                            "group_numerics": True, "ratio_numerics": False}),
+    # and numbers learnt as a multiple of another (ratio_numerics): the default of 0.7
+    "ganforge-ratio": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
+                                            "group_numerics": True, "ratio_numerics": True}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
 

@@ -39,11 +39,12 @@ def table(n: int = 300, seed: int = 0) -> pd.DataFrame:
     """Every part a model file can hold: a mixture, integers with gaps, a bucketed categorical column with
     gaps (max_categories 6), a derived column, linked values (a service "no" exactly where security is
     "none"), numbers grouped by a category (a count 0 exactly where a plan is "no", a rate in its grade's
-    band), a label."""
+    band), a total learnt as a multiple of months, a label."""
     rng = np.random.default_rng(seed)
     grade = rng.choice(["a", "b", "c"], n)
     plan = rng.choice(["yes", "no"], n)
     svc = rng.choice(["no", "dsl", "fiber"], n)
+    months = rng.integers(1, 72, n)
     df = pd.DataFrame({"x": rng.normal(0, 1, n), "hours": rng.integers(10, 70, n).astype(float),
                        "city": rng.choice([f"c{i}" for i in range(12)], n).astype(object), "grade": grade,
                        "grade_num": pd.Series(grade).map({"a": 1, "b": 2, "c": 3}).to_numpy(),
@@ -51,6 +52,7 @@ def table(n: int = 300, seed: int = 0) -> pd.DataFrame:
                        + rng.normal(0, 0.3, n).round(2),
                        "plan": plan, "count": np.where(plan == "no", 0, rng.integers(1, 40, n)),
                        "svc": svc, "security": np.where(svc == "no", "none", rng.choice(["y", "n"], n)),
+                       "months": months, "total": (months * rng.uniform(20, 25, n)).round(2),
                        "label": rng.choice(["yes", "no"], n)})
     df.loc[rng.random(n) < 0.1, "hours"] = np.nan
     df.loc[rng.random(n) < 0.05, "city"] = None
@@ -65,7 +67,7 @@ def folder(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def model(folder) -> Path:
     syn = Synthesizer("wcgan", steps=2, max_categories=6, derive_columns=True, link_values=True, group_numerics=True,
-                      **TINY)
+                      ratio_numerics=True, **TINY)
     return syn.fit(table(), target="label").save(folder / "base.gfm")
 
 
@@ -246,6 +248,13 @@ CRAFTED = {
                                      "out of order"),
     "a group's table with NaN": (lambda m: m["encoder"]["groups"][0].update(common=[1.0, float("nan")]),
                                  "groups.0..common.1.: expected a finite number"),
+    "a ratio of itself": (lambda m: m["encoder"]["ratios"][0].update(source=m["encoder"]["ratios"][0]["column"]),
+                          "is a ratio"),
+    "a ratio of a category": (lambda m: m["encoder"]["ratios"][0].update(source="grade"), "not an encoded plain"),
+    "a ratio of a number with missing values": (lambda m: m["encoder"]["ratios"][0].update(source="hours"),
+                                                "has missing values"),
+    "a ratio of two sources": (lambda m: m["encoder"]["ratios"].append({**m["encoder"]["ratios"][0], "source": "x"}),
+                               "ratio of two sources"),
     "a column linked to itself": (lambda m: m["encoder"]["links"][0].update(
         follower=m["encoder"]["links"][0]["leader"], follower_span=m["encoder"]["links"][0]["leader_span"]), "itself"),
 }

@@ -162,6 +162,9 @@ class EncodingConfig(Section):
     group_numerics: bool = option(False, boolean, "a number whose range a category sets (a rate by its grade, an "
                                                   "income by the job level) is learnt as its rank within that "
                                                   "category's values and decoded inside the category's range")
+    ratio_numerics: bool = option(False, boolean, "a positive number that is mostly another's multiple (total "
+                                                  "charges of the months of tenure) is learnt as the ratio of the "
+                                                  "two and decoded as the ratio times the other")
 
 
 @dataclass
@@ -277,7 +280,7 @@ OPTION_SECTION: dict[str, str] = {f.name: name for name, cls in SECTIONS.items()
 #: learnt as categories, no rules detected, no values linked
 BEFORE_RECORDED = {"derive_columns": False, "classifier_weight": 0.0, "classifier_loss": "full", "precision": "float32",
                    "identifiers": "learn", "detect_rules": False, "link_values": False,
-                   "group_numerics": False}
+                   "group_numerics": False, "ratio_numerics": False}
 #: keys of a model file's flat config that are not options
 _IDENTITY = ("model", "preset", "family", "loss", "conditional")
 

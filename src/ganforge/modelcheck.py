@@ -84,6 +84,7 @@ _LINK = record({"leader": text, "leader_span": integer(), "leader_slot": integer
                 "follower_span": integer(), "follower_slot": integer(), "both": flag}, {"text": text})
 _GROUP = record({"column": text, "parent": text, "tables": items(optional(items(number(), min_len=2))),
                  "common": items(number(), min_len=2)}, {"eta2": number(0.0, 1.0 + 1e-9)})
+_RATIO = record({"column": text, "source": text}, {"share": number(0.0)})
 _CONDITION = record({"kind": choice(COLUMN, KMEANS), "column": text,
                      "categories": items(_category_or_missing, min_len=1),
                      "frequencies": items(number(0.0))})
@@ -204,7 +205,8 @@ def _encoder_document(state: dict[str, Any], biggest: int) -> None:
         record({"options": mapping(anything), "codecs": items(_CODEC)}, {"derived": items(_DERIVED)})(state, "meta.encoder")
     else:
         record({"encoding": mapping(anything), "seed": integer(), "bounds_from_schema": flag, "codecs": items(_CODEC)},
-               {"derived": items(_DERIVED), "links": items(_LINK), "groups": items(_GROUP)})(state, "meta.encoder")
+               {"derived": items(_DERIVED), "links": items(_LINK), "groups": items(_GROUP),
+                "ratios": items(_RATIO)})(state, "meta.encoder")
     for i, c in enumerate(state["codecs"]):
         for part in ("encoder", "indicator"):
             n = ((c.get(part) or {}).get("params") or {}).get("n_categories")
@@ -314,6 +316,7 @@ def _encoder_agrees(encoder: TableEncoder, schema: Schema, biggest: int) -> None
             need(ok, where, f"value {shown(v)} is not one of column {shown(d.spec.name)}'s")
     _links_agree(encoder)
     _groups_agree(encoder)
+    _ratios_agree(encoder)
     for name in encoder.constraints_.totals:  # a sum's total is computed from its parts (encoding.constraints)
         covered.setdefault(name, "a sum")
     for spec in schema.columns:
@@ -365,6 +368,23 @@ def _groups_agree(encoder: TableEncoder) -> None:
             need(bool((np.diff(q) >= 0).all()), where, f"quantile table {k} out of order")
 
 
+def _ratios_agree(encoder: TableEncoder) -> None:
+    """A ratio's number and source are encoded plain numbers, the source never missing; a number is the
+    ratio of one source and is not a source itself (decoding takes one step)."""
+    codecs = {c.spec.name: c for c in encoder.codecs_}
+    special = encoder.constraints_.columns | set(encoder.constraints_.gaps)
+    columns = [r.column for r in encoder.ratios_]
+    for i, r in enumerate(encoder.ratios_):
+        where = f"meta.encoder.ratios[{i}]"
+        for role, name in (("number", r.column), ("source", r.source)):
+            codec = codecs.get(name)
+            need(codec is not None and codec.spec.kind in (NUMERIC, INTEGER) and not codec.spec.is_datetime
+                 and name not in special, where, f"its {role} {shown(name)} is not an encoded plain number")
+        need(codecs[r.source].indicator is None, where, f"its source {shown(r.source)} has missing values")
+        need(r.column != r.source and r.source not in columns, where, f"its source {shown(r.source)} is a ratio")
+        need(columns.count(r.column) == 1, where, f"column {shown(r.column)} is the ratio of two sources")
+
+
 def _key(v: Any) -> tuple[bool, Any]:
     return (type(v) is bool, v)
 
@@ -380,7 +400,7 @@ def _bucket_agrees(codec, where: str) -> None:
         need(all(0 <= i < n for i in idx) and len(set(idx)) == len(idx), f"{where}.{name}",
              f"indices outside the {n} categories, or repeated")
     need(not set(keep) & set(rare) and len(counts) == len(rare), where, "its rare bucket does not add up")
-    from .encoding.table import RARE
+    from .encoding.codec import RARE
 
     want = [codec.spec.categories[i] for i in keep] + [RARE]
     need([c for c in codec.categories if c is not None] == want and None not in codec.categories[:-1], where,

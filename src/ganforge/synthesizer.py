@@ -73,11 +73,11 @@ class Synthesizer:
         self.schema_ = schema
 
     def _encoder(self, schema: Schema, derive: bool = True) -> TableEncoder:
-        """``derive=False``: no derived columns, linked values or grouped numbers whatever the config says (a
-        streamed table's encoder sees a sample, on which a dependency may hold by chance)."""
+        """``derive=False``: no derived columns, linked values, grouped numbers or ratios whatever the config
+        says (a streamed table's encoder sees a sample, on which a dependency may hold by chance)."""
         c = self.config
         enc = c.encoding if derive else dataclasses.replace(c.encoding, derive_columns=False, link_values=False,
-                                                            group_numerics=False)
+                                                            group_numerics=False, ratio_numerics=False)
         return TableEncoder(schema, enc, seed=c.runtime.seed, bounds_from_schema=c.privacy.enabled)
 
     @threads.on_threads
@@ -430,6 +430,7 @@ class Synthesizer:
                 "derived_columns": {d.spec.name: d.source for d in self.encoder_.derived_},
                 "linked_values": [ln.text for ln in self.encoder_.links_],
                 "grouped_numerics": {g.column: g.parent for g in self.encoder_.groups_},
+                "ratio_numerics": {r.column: r.source for r in self.encoder_.ratios_},
                 "columns": describe_columns(self.schema_, self.encoder_.constraints_.get_state()),
                 "threads": getattr(self, "threads_", None),
                 "precision": tr.precision, "dp": getattr(self, "dp_", None),

@@ -194,6 +194,8 @@ def fit(
         print(_links_line(s["linked_values"]))
     if s.get("grouped_numerics"):
         print(_groups_line(s["grouped_numerics"]))
+    if s.get("ratio_numerics"):
+        print(_ratios_line(s["ratio_numerics"]))
     if s.get("precision") == "bfloat16":
         print("training step in mixed precision: bfloat16 matrix products, float32 weights (--set "
               "precision=float32 for float32 throughout)")
@@ -228,6 +230,11 @@ def _links_line(texts: list[str], most: int = 8) -> str:
 def _groups_line(groups: dict[str, str]) -> str:
     return ("learnt within the categories of the column that sets their range (--set group_numerics=false to "
             "learn them on their own scale): " + ", ".join(f"{b} by {a}" for b, a in groups.items()))
+
+
+def _ratios_line(ratios: dict[str, str]) -> str:
+    return ("learnt as a multiple of another number (--set ratio_numerics=false to learn them on their own "
+            "scale): " + ", ".join(f"{c} / {a}" for c, a in ratios.items()))
 
 
 def _derived_line(derived: dict[str, str]) -> str:
@@ -349,6 +356,9 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     groups = {d["column"]: d["parent"] for d in meta.get("encoder", {}).get("groups", [])}
     if groups:
         con.print(literal(_groups_line(groups)))
+    ratios = {d["column"]: d["source"] for d in meta.get("encoder", {}).get("ratios", [])}
+    if ratios:
+        con.print(literal(_ratios_line(ratios)))
     from ..columns import describe_columns
     from ..schema import Schema
 

@@ -102,3 +102,18 @@ def comparable(schema: Schema, *frames: pd.DataFrame) -> tuple:
                 keep[c.name] = dates.to_units(keep[c.name], c)
         out.append(keep)
     return (view, *out)
+
+
+def restore_bucketed(codes: np.ndarray, codec, rng: np.random.Generator) -> pd.Series:
+    """Codes of a bucketed column (a ``table.ColumnCodec`` with a rare code) back to values: a rare code
+    becomes a rare value drawn with the values' frequencies in the training data."""
+    n_full = len(codec.spec.categories)
+    lookup = np.full(len(codec.categories), n_full, dtype=np.int64)  # n_full: missing
+    lookup[: len(codec.keep)] = codec.keep
+    full = lookup[codes]
+    is_rare = codes == codec.rare_code
+    if is_rare.any():
+        p = np.asarray(codec.rare_counts, dtype=float)
+        p = p / p.sum() if p.sum() > 0 else np.full(len(p), 1 / len(p))
+        full[is_rare] = np.asarray(codec.rare)[rng.choice(len(p), int(is_rare.sum()), p=p)]
+    return values_from_codes(full, list(codec.spec.categories) + [None], codec.spec)

@@ -14,9 +14,9 @@ With ``derive_columns``, a column that the training rows show to be a function o
 column (Adult's education-num of education) gets no span: it is looked up from the source's
 decoded category, so generated rows keep the dependency exactly (``ganforge.encoding.derived``).
 
-With ``group_numerics``, a number whose range a categorical column sets (a rate by its grade) is
-encoded as its normal score within that column's category and decoded through the quantile table of the
-category generated in the same row (``ganforge.encoding.groups``).
+Numbers shaped by other columns: with ``group_numerics`` a number whose range a category sets is encoded
+within that category (``encoding.groups``), with ``ratio_numerics`` one that is mostly another's multiple
+as the ratio of the two (``encoding.ratios``).
 
 A date column is encoded as a number (``ganforge.dates``: whole units since the epoch, less the
 column's first date). A key, personal data or free text column (``id``, ``pii``, ``text``) gets no
@@ -27,7 +27,6 @@ schema's rules are kept by transformation or rejection (``ganforge.encoding.cons
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,57 +36,20 @@ from .. import dates
 from .. import identifiers as idgen
 from ..config import EncodingConfig
 from ..errors import DataError
-from ..rules import parse_all
+from ..rules import LINEAR, SUM, parse_all
 from ..schema import ORDINAL, ColumnSpec, Schema
 from .base import ColumnEncoder, Span
 from .categorical import CHOICE_ENCODINGS, OneHotEncoder
-from .codes import category_codes, numeric_values, restore_numeric, values_from_codes
+from .codec import RARE, ColumnCodec
+from .codes import category_codes, numeric_values, restore_bucketed, restore_numeric, values_from_codes
 from .condition import COLUMN, KMEANS, Condition
 from .constraints import Constraints, quantity
 from .derived import DerivedColumn, find_derived
-from .groups import NumberGroup
-from .groups import find as find_groups
-from .links import Link, attach
-from .links import find as find_links
+from .groups import NumberGroup, find as find_groups
+from .links import Link, attach, find as find_links
+from .ratios import Ratio, find as find_ratios, of as ratio_of
 from .numeric import NUMERIC_ENCODINGS
-
-#: the placeholder a bucketed column's rare code stands for (never a decoded value)
-RARE = "<ganforge:rare>"
-#: a model file's encoder options before the typed configuration, and their names now
-_OLD_OPTION_NAMES = {"numeric": "numeric_encoding", "categorical": "categorical_encoding",
-                     "ordinal": "ordinal_encoding"}
-
-
-@dataclass
-class ColumnCodec:
-    """How one column is encoded: its value encoder and, for numeric columns with missing
-    values, a present/missing indicator encoder and the fill value."""
-
-    spec: ColumnSpec
-    encoder: ColumnEncoder
-    indicator: ColumnEncoder | None = None
-    fill: float | None = None
-    categories: list[Any] = field(default_factory=list)  # codes -> values; None stands for missing
-    #: rare bucket of a high-cardinality column: indices into spec.categories that keep a code of
-    #: their own (``keep``), those sharing the rare code, and the rare values' counts in the data
-    keep: list[int] | None = None
-    rare: list[int] | None = None
-    rare_counts: list[int] | None = None
-    #: subtracted before encoding a number (a date column's first date, in its units)
-    offset: float = 0.0
-
-    @property
-    def rare_code(self) -> int | None:
-        return None if self.keep is None else len(self.keep)
-
-    @property
-    def spans(self) -> list[Span]:
-        return self.encoder.spans + (self.indicator.spans if self.indicator else [])
-
-    @property
-    def width(self) -> int:
-        return sum(s.width for s in self.spans)
-
+from .state import from_state, get_state
 
 class TableEncoder:
     """Fit on a DataFrame whose columns the schema describes; ``transform`` gives a float32
@@ -110,6 +72,7 @@ class TableEncoder:
         self.constraints_ = Constraints()
         self.links_: list[Link] = []
         self.groups_: list[NumberGroup] = []
+        self.ratios_: list[Ratio] = []
 
     # --- construction -------------------------------------------------------------------
     def _numeric_encoder(self, spec: ColumnSpec) -> ColumnEncoder:
@@ -150,8 +113,10 @@ class TableEncoder:
         self._fit_features(df)
         links = self.config.link_values and not self.bounds_from_schema
         X = self.transform(df) if transform or links or (condition and condition[0] == KMEANS) else None
-        # a grouped number's values are scores within its group (its group's table keeps what a link would)
-        skip = self.constraints_.columns | set(self.constraints_.gaps) | {g.column for g in self.groups_}
+        # a grouped number's values are scores within its group (its group's table keeps what a link would),
+        # a ratio's are ratios
+        skip = (self.constraints_.columns | set(self.constraints_.gaps) | {g.column for g in self.groups_}
+                | {r.column for r in self.ratios_})
         self.links_ = find_links(X, self.codecs_, skip, self.config.link_one_way) if links else []
         self.condition_, codes = None, None
         if condition and condition[0] == COLUMN:
@@ -174,8 +139,21 @@ class TableEncoder:
             find_derived(df, plain, o.max_categories) if o.derive_columns and not self.bounds_from_schema
             else [])
         derived = {d.spec.name for d in self.derived_}
-        self.constraints_ = Constraints.plan(self.schema, rules, fixed | derived).fit(
-            df, self.schema, lambda d, spec: self._raw(d, spec), self.bounds_from_schema)
+        learnt = not self.bounds_from_schema
+        # ratios before the rules' plan: an inequality on a ratio (tenure <= total) is kept by rejection,
+        # which the ratio's range keeps anyway, not by learning a gap; sums and affine rules come first
+        exact = {c for r in rules if r.kind in (SUM, LINEAR) for c in r.columns} | fixed | derived
+        ratios = find_ratios({c.name: self._raw(df, c) for c in self.features.columns if quantity(c)
+                              and not c.is_datetime and c.name not in exact}) if o.ratio_numerics and learnt else []
+        while True:  # a ratio whose column or source a transformed rule takes is dropped, and the plan made again
+            plan = Constraints.plan(self.schema, rules, fixed | derived | {r.column for r in ratios})
+            special = plan.columns | set(plan.gaps)
+            kept = [r for r in ratios if r.column not in special and r.source not in special]
+            if len(kept) == len(ratios):
+                break
+            ratios = kept
+        self.ratios_ = ratios
+        self.constraints_ = plan.fit(df, self.schema, lambda d, spec: self._raw(d, spec), self.bounds_from_schema)
         skip = derived | self.constraints_.totals
         self.codecs_: list[ColumnCodec] = []
         pending: dict[str, tuple[ColumnCodec, np.ndarray]] = {}  # numbers, fitted after the groups are found
@@ -214,29 +192,39 @@ class TableEncoder:
                 codec.encoder = enc = self._choice_encoder(method, len(codec.categories))
                 enc.fit(self._codes(codec, s))
                 self.codecs_.append(codec)
-        self.groups_ = self._find_groups(df, pending) if o.group_numerics and not self.bounds_from_schema else []
+        ratios = {r.column: r for r in self.ratios_}
+        # a ratio can be grouped too (total charges per month by the internet service): on its ratios
+        plain = {k: ratio_of(v, pending[ratios[k].source][1]) if k in ratios else v
+                 for k, v in self._plain_numbers(pending).items()}
+        self.groups_ = self._find_groups(df, plain) if o.group_numerics and learnt and plain else []
         grouped = {g.column: g for g in self.groups_}
         for name, (codec, v) in pending.items():
+            if name in ratios:
+                v = ratio_of(v, pending[ratios[name].source][1])
             if name in grouped:
                 v = grouped[name].score(v, self._parent_codes(df, grouped[name]))
             observed = v[~np.isnan(v)]
             codec.fill = float(np.median(observed))
             codec.encoder = self._numeric_encoder(codec.spec).fit(observed)
 
-    def _find_groups(self, df: pd.DataFrame, pending: dict[str, tuple[ColumnCodec, np.ndarray]]
-                     ) -> list[NumberGroup]:
-        """Numbers shaped by a categorical column's categories (``encoding.groups``): plain numbers only,
-        not dates, nor a rule's columns (their values are restored together), nor a gap."""
+    def _plain_numbers(self, pending: dict[str, tuple[ColumnCodec, np.ndarray]]) -> dict[str, np.ndarray]:
+        """The numbers that a group or a ratio may encode: not dates, nor a rule's columns (their values are
+        restored together), nor a gap."""
         special = self.constraints_.columns | set(self.constraints_.gaps)
-        numbers = {name: v for name, (codec, v) in pending.items()
-                   if name not in special and not codec.spec.is_datetime and not codec.offset}
+        return {name: v for name, (codec, v) in pending.items()
+                if name not in special and not codec.spec.is_datetime and not codec.offset}
+
+    def _find_groups(self, df: pd.DataFrame, numbers: dict[str, np.ndarray]) -> list[NumberGroup]:
+        """Numbers shaped by a categorical column's categories (``encoding.groups``)."""
         parents = {c.spec.name: (self._codes(c, df[c.spec.name]), len(c.categories))
                    for c in self.codecs_ if not quantity(c.spec)}
-        return find_groups(numbers, parents) if numbers and parents else []
+        return find_groups(numbers, parents) if parents else []
+
+    def _codec(self, name: str) -> ColumnCodec:
+        return next(c for c in self.codecs_ if c.spec.name == name)
 
     def _parent_codes(self, df: pd.DataFrame, group: NumberGroup) -> np.ndarray:
-        codec = next(c for c in self.codecs_ if c.spec.name == group.parent)
-        return self._codes(codec, df[group.parent])
+        return self._codes(self._codec(group.parent), df[group.parent])
 
     def _quantity_codec(self, spec: ColumnSpec) -> ColumnCodec:
         """A number's codec (its encoder is fitted by the caller): a gap column is encoded with its own
@@ -342,10 +330,13 @@ class TableEncoder:
             start += block.shape[1]
 
         grouped = {g.column: g for g in self.groups_}
+        ratios = {r.column: r.source for r in self.ratios_}
         for codec in self.codecs_:
             s = df[codec.spec.name]
             if quantity(codec.spec):
                 v = self._values(df, codec)
+                if codec.spec.name in ratios:
+                    v = ratio_of(v, self._values(df, self._codec(ratios[codec.spec.name])))
                 if codec.spec.name in grouped:
                     g = grouped[codec.spec.name]
                     v = g.score(v, self._parent_codes(df, g))
@@ -415,6 +406,8 @@ class TableEncoder:
         grouped = {g.column: g for g in self.groups_}
         sources |= {g.parent for g in self.groups_}
         scores: dict[str, np.ndarray] = {}  # grouped numbers' scores, decoded once their parents are
+        ratios = {r.column: r.source for r in self.ratios_}
+        factors: dict[str, np.ndarray] = {}  # ratios, decoded once their sources are
         start = 0
         for codec in self.codecs_:
             w_val = codec.encoder.width
@@ -428,6 +421,8 @@ class TableEncoder:
                     v = np.where(ind == 1, np.nan, v)
                 if codec.spec.name in grouped:
                     scores[codec.spec.name] = v
+                elif codec.spec.name in ratios:
+                    factors[codec.spec.name] = v
                 elif codec.spec.name in special or codec.spec.is_datetime:
                     numbers[codec.spec.name] = v
                 else:
@@ -439,7 +434,7 @@ class TableEncoder:
                 if codec.keep is not None:
                     if rng is None:
                         rng = np.random.default_rng(self.seed)
-                    out[codec.spec.name] = _restore_bucketed(cc, codec, rng)
+                    out[codec.spec.name] = restore_bucketed(cc, codec, rng)
                 else:
                     out[codec.spec.name] = values_from_codes(cc, codec.categories, codec.spec)
             start += codec.width
@@ -447,8 +442,13 @@ class TableEncoder:
             out[d.spec.name] = d.decode(source_codes[d.source])
         for name, z in scores.items():
             g = grouped[name]
-            v = g.value(np.nan_to_num(z), source_codes[g.parent])
-            out[name] = restore_numeric(np.where(np.isnan(z), np.nan, v), self.schema[name])
+            v = np.where(np.isnan(z), np.nan, g.value(np.nan_to_num(z), source_codes[g.parent]))
+            if name in ratios:
+                factors[name] = v
+            else:
+                out[name] = restore_numeric(v, self.schema[name])
+        for name, r in factors.items():  # a source is a plain or grouped number (never a ratio), decoded by now
+            out[name] = restore_numeric(r * np.asarray(out[ratios[name]], dtype=float), self.schema[name])
         if numbers or special:
             self.constraints_.restore(numbers, self.schema)
             totals = self.constraints_.totals
@@ -468,72 +468,12 @@ class TableEncoder:
             out[cond.column] = cond.values(codes, self.schema[cond.column])
         return pd.DataFrame({name: out[name] for name in self.schema.names}, index=pd.RangeIndex(len(matrix)))
 
-    # --- JSON state ---------------------------------------------------------------------
+    # --- JSON state (``encoding.state``) ------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
-        return {
-            "encoding": asdict(self.config), "seed": self.seed, "bounds_from_schema": self.bounds_from_schema,
-            "codecs": [
-                {
-                    "column": c.spec.name,
-                    "encoder": c.encoder.get_state(),
-                    "indicator": c.indicator.get_state() if c.indicator else None,
-                    "fill": c.fill,
-                    "categories": c.categories,
-                    **({"keep": c.keep, "rare": c.rare, "rare_counts": c.rare_counts} if c.keep is not None else {}),
-                    **({"offset": c.offset} if c.offset else {}),
-                }
-                for c in self.codecs_
-            ],
-            "derived": [{"column": d.spec.name, "source": d.source, "values": d.values} for d in self.derived_],
-            **({"rules": self.constraints_.get_state()} if self.constraints_.plans else {}),
-            **({"links": [ln.to_dict() for ln in self.links_]} if self.links_ else {}),
-            **({"groups": [g.to_dict() for g in self.groups_]} if self.groups_ else {}),
-        }
+        return get_state(self)
 
     @classmethod
     def from_state(cls, schema: Schema, state: dict[str, Any], condition: dict[str, Any] | None = None
                    ) -> "TableEncoder":
         """The encoder of a model file: its schema, its encoder state and its condition entry."""
-        if "options" in state:  # a file from before the typed configuration
-            old = dict(state["options"])
-            seed, bounds = old.pop("seed", 0), old.pop("bounds_from_schema", False)
-            config = EncodingConfig(**{_OLD_OPTION_NAMES.get(k, k): v for k, v in old.items()})
-        else:
-            config, seed, bounds = EncodingConfig(**state["encoding"]), state["seed"], state["bounds_from_schema"]
-        self = cls(schema, config, seed, bounds)
-        self.condition_ = Condition.from_dict(condition)
-        self._split((COLUMN, self.condition_.column) if self.condition_ is not None and self.condition_.is_column
-                    else None)
-        self.constraints_ = Constraints.from_state(state.get("rules"))
-        gaps = self.constraints_.gaps
-        self.codecs_ = [
-            ColumnCodec(
-                self.constraints_.gap_spec(schema[c["column"]]) if c["column"] in gaps else schema[c["column"]],
-                ColumnEncoder.from_state(c["encoder"]),
-                ColumnEncoder.from_state(c["indicator"]) if c["indicator"] else None,
-                c["fill"],
-                list(c["categories"]),
-                c.get("keep"), c.get("rare"), c.get("rare_counts"), c.get("offset", 0.0),
-            )
-            for c in state["codecs"]
-        ]
-        self.derived_ = [DerivedColumn(schema[d["column"]], d["source"], list(d["values"]))
-                         for d in state.get("derived", [])]
-        self.links_ = [Link.from_dict(d) for d in state.get("links", [])]
-        self.groups_ = [NumberGroup.from_dict(d) for d in state.get("groups", [])]
-        return self
-
-
-def _restore_bucketed(codes: np.ndarray, codec: ColumnCodec, rng: np.random.Generator) -> pd.Series:
-    """Codes of a bucketed column back to values: a rare code becomes a rare value drawn with the
-    values' frequencies in the training data."""
-    n_full = len(codec.spec.categories)
-    lookup = np.full(len(codec.categories), n_full, dtype=np.int64)  # n_full: missing
-    lookup[: len(codec.keep)] = codec.keep
-    full = lookup[codes]
-    is_rare = codes == codec.rare_code
-    if is_rare.any():
-        p = np.asarray(codec.rare_counts, dtype=float)
-        p = p / p.sum() if p.sum() > 0 else np.full(len(p), 1 / len(p))
-        full[is_rare] = np.asarray(codec.rare)[rng.choice(len(p), int(is_rare.sum()), p=p)]
-    return values_from_codes(full, list(codec.spec.categories) + [None], codec.spec)
+        return from_state(cls, schema, state, condition)
