@@ -26,6 +26,7 @@ when named) is ``default`` with ``precision=auto``, which the preset itself take
 ``ganforge-default-fp32`` (only when named) ``default`` in float32 throughout; ``ganforge-default-0.3`` (only when
 named) is the default of 0.3, with mode-specific numerics and no label classifier; ``ganforge-default-0.4``
 (only when named) the default of 0.4, without the label classifier, ``ganforge-default-0.5`` that of 0.5,
+``ganforge-default-0.6`` that of 0.6 (no grouped numbers, no ratios),
 without linked values. Each ganforge cell records the precision its steps ran
 in.
 """
@@ -52,8 +53,11 @@ SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default", "ganforge-default
 EXTRA = ("ganforge-ctgan-like-fresh", "ganforge-ctgan-like-lazy-gp", "ganforge-ctgan-like-mkl",
          "ganforge-ctgan-like-fp32", "ganforge-default-auto", "ganforge-default-fp32", "ganforge-default-0.3",
          "ganforge-default-clf03", "ganforge-default-clf1m", "ganforge-default-clf1q", "ganforge-default-0.4",
-         "ganforge-default-0.5")
+         "ganforge-default-0.5", "ganforge-default-0.6")
 ALL = SYSTEMS + EXTRA
+#: the systems that name a default before 0.7 (no grouped numbers, no ratios)
+OLD = ("ganforge-default-0.3", "ganforge-default-0.4", "ganforge-default-0.5", "ganforge-default-0.6",
+       "ganforge-default-clf03", "ganforge-default-clf1m", "ganforge-default-clf1q")
 #: the default preset with a time limit of one tenth of the same seed's CTGAN wall time (the issue's
 #: "CTGAN-300's quality in under one tenth of its wall time"); the limit counts from the start of fit
 TENTH = 0.1
@@ -136,6 +140,8 @@ def child(args) -> None:
                 kw.update(classifier_weight=0.0, link_values=False)
             if args.system == "ganforge-default-0.5":  # without linked values
                 kw["link_values"] = False
+            if args.system in OLD:  # without numbers grouped by a category and ratios (0.7)
+                kw.update(group_numerics=False, ratio_numerics=False)
             if args.system == "ganforge-default-clf03":  # the label classifier, full cross-entropy
                 kw.update(classifier_weight=0.3, classifier_loss="full", link_values=False)
             if args.system == "ganforge-default-clf1m":  # the label classifier, matched to the real rows

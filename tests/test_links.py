@@ -121,7 +121,8 @@ def test_the_head_keeps_links_in_sampling_and_training():
 def test_generated_rows_keep_the_links_and_the_leader_share(tmp_path):
     df = telco(n=3000)
     syn = Synthesizer("wcgan", "default", link_values=True, seed=0, device="cpu", **SMALL).fit(df, target="churn")
-    assert len(syn.encoder_.links_) == 5
+    # four links; the default preset groups the message count by the plan, which keeps its zeros as a link would
+    assert len(syn.encoder_.links_) == 4 and syn.summary()["grouped_numerics"] == {"msgs": "plan"}
     rows = syn.sample(4000, seed=1)
     assert ((rows["internet"] == "No") == (rows["security"] == "No internet service")).all()
     assert ((rows["internet"] == "No") == (rows["backup"] == "No internet service")).all()
@@ -154,6 +155,10 @@ def test_fit_and_info_name_the_links(tmp_path):
     assert r.returncode == 0, r.stderr
     line = "values linked as every training row links them (--set link_values=false to learn them freely): "
     said = next(x for x in r.stdout.splitlines() if x.startswith(line))
-    assert set(said[len(line):].split("; ")) == {ln.text for ln in links_of(telco()).links_}
+    # the default preset groups the message count by the plan: its zeros for plan "no" are kept by the group
+    assert set(said[len(line):].split("; ")) == {ln.text for ln in links_of(telco(), group_numerics=True).links_}
+    assert {ln.text for ln in links_of(telco()).links_} - set(said[len(line):].split("; ")) == {
+        "plan = 'no' <=> msgs = 0"}
+    assert any(x.startswith("learnt within the categories") and "msgs by plan" in x for x in r.stdout.splitlines())
     info = run("info", str(model)).stdout
-    assert "internet = 'No' <=> backup = 'No internet service'" in info
+    assert "internet = 'No' <=> backup = 'No internet service'" in " ".join(info.split())  # wrapped
