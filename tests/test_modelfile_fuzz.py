@@ -250,7 +250,7 @@ CRAFTED = {
                                  "groups.0..common.1.: expected a finite number"),
     "a ratio of itself": (lambda m: m["encoder"]["ratios"][0].update(source=m["encoder"]["ratios"][0]["column"]),
                           "is a ratio"),
-    "a ratio of a category": (lambda m: m["encoder"]["ratios"][0].update(source="grade"), "not an encoded plain"),
+    "a ratio of a category": (lambda m: m["encoder"]["ratios"][0].update(source="grade"), "not an encoded number"),
     "a ratio of a number with missing values": (lambda m: m["encoder"]["ratios"][0].update(source="hours"),
                                                 "has missing values"),
     "a ratio of two sources": (lambda m: m["encoder"]["ratios"].append({**m["encoder"]["ratios"][0], "source": "x"}),

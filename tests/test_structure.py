@@ -67,6 +67,23 @@ def test_one_column_that_lost_its_secondary_point_mass_is_named_by_detection():
     assert det.tabsyn_score == pytest.approx(2 * (1 - det.cv_auc))
 
 
+def test_a_pair_whose_relation_is_lost_is_named_by_detection():
+    real = table(4000, 0)
+    synth = table(4000, 1)
+    synth["y"] = synth["y"].to_numpy()[np.random.default_rng(7).permutation(len(synth))]  # marginals kept
+    schema = infer_schema(real, target="label")
+    det = detection(real, synth, schema, seed=0)
+    assert max(det.column_auc.values()) < 0.52  # no column alone shows it
+    assert set(det.worst_pair["columns"]) == {"x", "y"} and det.worst_pair["lift"] > 0.3
+    # the same table with its relations kept: no pair stands out
+    assert detection(real, table(4000, 1), schema, seed=0).worst_pair["lift"] < 0.03
+    from ganforge import evaluate
+
+    res = evaluate(real, synth, target="label", schema=schema, seed=0, tsne=False, utility_classifiers=("logistic_regression",))
+    said = next(v.verdict for v in res.verdicts() if v.name == "detection_auc")
+    assert "together at AUC" in said and (" x and y " in said or " y and x " in said)
+
+
 @pytest.mark.slow
 def test_the_evaluation_summary_judges_pairs_and_the_conditional_shift():
     real, held_out = table(2000, 0), table(1000, 1)

@@ -369,18 +369,21 @@ def _groups_agree(encoder: TableEncoder) -> None:
 
 
 def _ratios_agree(encoder: TableEncoder) -> None:
-    """A ratio's number and source are encoded plain numbers, the source never missing; a number is the
-    ratio of one source and is not a source itself (decoding takes one step)."""
+    """A ratio's number is an encoded plain number, its source a number of the schema (a rule's too) never
+    missing; a number is the ratio of one source and is not a source itself (decoding takes one step)."""
     codecs = {c.spec.name: c for c in encoder.codecs_}
     special = encoder.constraints_.columns | set(encoder.constraints_.gaps)
     columns = [r.column for r in encoder.ratios_]
     for i, r in enumerate(encoder.ratios_):
         where = f"meta.encoder.ratios[{i}]"
-        for role, name in (("number", r.column), ("source", r.source)):
-            codec = codecs.get(name)
-            need(codec is not None and codec.spec.kind in (NUMERIC, INTEGER) and not codec.spec.is_datetime
-                 and name not in special, where, f"its {role} {shown(name)} is not an encoded plain number")
-        need(codecs[r.source].indicator is None, where, f"its source {shown(r.source)} has missing values")
+        codec = codecs.get(r.column)
+        need(codec is not None and codec.spec.kind in (NUMERIC, INTEGER) and not codec.spec.is_datetime
+             and r.column not in special, where, f"its number {shown(r.column)} is not an encoded plain number")
+        src = encoder.schema[r.source] if r.source in encoder.schema else None
+        need(src is not None and src.kind in (NUMERIC, INTEGER) and not src.is_datetime
+             and (r.source in codecs or r.source in encoder.constraints_.totals), where,
+             f"its source {shown(r.source)} is not an encoded number")
+        need(not src.has_missing, where, f"its source {shown(r.source)} has missing values")
         need(r.column != r.source and r.source not in columns, where, f"its source {shown(r.source)} is a ratio")
         need(columns.count(r.column) == 1, where, f"column {shown(r.column)} is the ratio of two sources")
 

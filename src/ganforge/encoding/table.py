@@ -145,10 +145,10 @@ class TableEncoder:
         exact = {c for r in rules if r.kind in (SUM, LINEAR) for c in r.columns} | fixed | derived
         ratios = find_ratios({c.name: self._raw(df, c) for c in self.features.columns if quantity(c)
                               and not c.is_datetime and c.name not in exact}) if o.ratio_numerics and learnt else []
-        while True:  # a ratio whose column or source a transformed rule takes is dropped, and the plan made again
+        while True:  # a ratio whose column a transformed rule takes is dropped, and the plan made again
             plan = Constraints.plan(self.schema, rules, fixed | derived | {r.column for r in ratios})
             special = plan.columns | set(plan.gaps)
-            kept = [r for r in ratios if r.column not in special and r.source not in special]
+            kept = [r for r in ratios if r.column not in special]  # a source may be a rule's: decoded first
             if len(kept) == len(ratios):
                 break
             ratios = kept
@@ -194,13 +194,13 @@ class TableEncoder:
                 self.codecs_.append(codec)
         ratios = {r.column: r for r in self.ratios_}
         # a ratio can be grouped too (total charges per month by the internet service): on its ratios
-        plain = {k: ratio_of(v, pending[ratios[k].source][1]) if k in ratios else v
+        plain = {k: ratio_of(v, self._raw(df, self.schema[ratios[k].source])) if k in ratios else v
                  for k, v in self._plain_numbers(pending).items()}
         self.groups_ = self._find_groups(df, plain) if o.group_numerics and learnt and plain else []
         grouped = {g.column: g for g in self.groups_}
         for name, (codec, v) in pending.items():
             if name in ratios:
-                v = ratio_of(v, pending[ratios[name].source][1])
+                v = ratio_of(v, self._raw(df, self.schema[ratios[name].source]))
             if name in grouped:
                 v = grouped[name].score(v, self._parent_codes(df, grouped[name]))
             observed = v[~np.isnan(v)]
@@ -336,7 +336,7 @@ class TableEncoder:
             if quantity(codec.spec):
                 v = self._values(df, codec)
                 if codec.spec.name in ratios:
-                    v = ratio_of(v, self._values(df, self._codec(ratios[codec.spec.name])))
+                    v = ratio_of(v, self._raw(df, self.schema[ratios[codec.spec.name]]))
                 if codec.spec.name in grouped:
                     g = grouped[codec.spec.name]
                     v = g.score(v, self._parent_codes(df, g))
@@ -447,8 +447,6 @@ class TableEncoder:
                 factors[name] = v
             else:
                 out[name] = restore_numeric(v, self.schema[name])
-        for name, r in factors.items():  # a source is a plain or grouped number (never a ratio), decoded by now
-            out[name] = restore_numeric(r * np.asarray(out[ratios[name]], dtype=float), self.schema[name])
         if numbers or special:
             self.constraints_.restore(numbers, self.schema)
             totals = self.constraints_.totals
@@ -457,6 +455,8 @@ class TableEncoder:
                 if name in totals:  # a sum of columns in their bounds, not clipped to the total's own
                     spec = dataclasses.replace(spec, min=-np.inf, max=np.inf)
                 out[name] = dates.from_units(v, spec) if spec.is_datetime else restore_numeric(v, spec)
+        for name, r in factors.items():  # a source (a number, grouped or a rule's, never a ratio) is decoded by now
+            out[name] = restore_numeric(r * np.asarray(out[ratios[name]], dtype=float), self.schema[name])
         if self.generated:
             stream = ids if ids is not None else idgen.Stream(0)
             for spec in self.generated:

@@ -102,7 +102,8 @@ class EvaluationResult:
                 "conditional_shift": plain(self.conditional) if self.conditional else None,
             },
             "detection": (plain(self.detection) | {"tabsyn_score": self.detection.tabsyn_score,
-                                                   "worst_column": self.detection.worst_column}
+                                                   "worst_column": self.detection.worst_column,
+                                                   "worst_pair": self.detection.worst_pair}
                           if self.detection else None),
             "utility": ({"target": self.utility.target, "classes": self.utility.classes,
                          "scores": plain(self.utility.scores), "tstr_trtr_ratio_auc": self.utility.ratio("roc_auc"),

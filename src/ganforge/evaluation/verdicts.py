@@ -86,6 +86,10 @@ def judge(self) -> list[Verdict]:
                  else "easily told apart from real")
         worst = self.detection.worst_column
         alone = (f"; {worst[0]} alone tells them apart at AUC {worst[1]:.2f}" if worst and worst[1] > 0.6 else "")
+        pair = self.detection.worst_pair
+        if pair and pair["lift"] >= 0.1 and pair["auc"] > 0.65:  # a relation between two columns, missed
+            alone += (f"; {pair['columns'][0]} and {pair['columns'][1]} together at AUC {pair['auc']:.2f} "
+                      f"(+{pair['lift']:.2f} over either alone)")
         out.append(Verdict("detection_auc", auc, f"{_band(1 - auc, 0.4, 0.2)}: a classifier finds the synthetic rows "
                            f"{words} (0.5 = indistinguishable; TabSyn's score 2 x (1 - AUC) = "
                            f"{self.detection.tabsyn_score:.3f}){alone}", auc <= 0.6))

@@ -33,6 +33,10 @@ class DetectionResult:
     #: each column alone: the AUC of a small XGBoost that sees only that column (secondary point
     #: masses lost, a spread too narrow, an impossible category show here first)
     column_auc: dict[str, float] = field(default_factory=dict)
+    #: pairs of the columns the detector leans on most: the AUC of a small XGBoost that sees only the two, and
+    #: its lift over the better column alone (a relation the generator missed: a category and the band of a
+    #: number it sets, a total and its count), the largest lift first
+    pair_auc: list[dict] = field(default_factory=list)
 
     @property
     def tabsyn_score(self) -> float:
@@ -43,6 +47,11 @@ class DetectionResult:
     def worst_column(self) -> tuple[str, float] | None:
         """The column that alone tells synthetic rows apart best, and its AUC."""
         return max(self.column_auc.items(), key=lambda kv: kv[1]) if self.column_auc else None
+
+    @property
+    def worst_pair(self) -> dict | None:
+        """The pair of columns whose relation tells synthetic rows apart most beyond either column alone."""
+        return self.pair_auc[0] if self.pair_auc else None
 
 
 def detection(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema, folds: int = 5, seed: int = 0,
@@ -79,24 +88,41 @@ def detection(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema, folds: in
     return DetectionResult(
         cv_accuracy=float(accuracy_score(y, probs > 0.5)), cv_auc=float(np.mean(aucs)), cv_auc_folds=aucs,
         holdout_accuracy=float(accuracy_score(yt, pt > 0.5)), holdout_auc=float(roc_auc_score(yt, pt)),
-        n_real=n, n_synthetic=n, feature_importance=importance, column_auc=column_detection(X, y, schema, seed))
+        n_real=n, n_synthetic=n, feature_importance=importance, column_auc=(alone := column_detection(X, y, schema, seed)),
+        pair_auc=pair_detection(X, y, schema, alone, importance, seed))
 
 
 def column_detection(X: np.ndarray, y: np.ndarray, schema: Schema, seed: int = 0, folds: int = 3) -> dict[str, float]:
     """The real-vs-synthetic AUC of each column alone (a small XGBoost, ``folds``-fold), on the coded
     rows of ``detection``."""
+    return {name: _small_auc(X[:, j:j + 1], y, seed, folds) for j, name in enumerate(schema.names)}
+
+
+def pair_detection(X: np.ndarray, y: np.ndarray, schema: Schema, alone: dict[str, float],
+                   importance: dict[str, float], seed: int = 0, top: int = 6) -> list[dict]:
+    """The real-vs-synthetic AUC of each pair of the ``top`` columns by ``importance`` (a small XGBoost,
+    3-fold, on the coded rows of ``detection``) and its lift over the better of the two alone (``alone``:
+    ``column_detection``'s); the largest lift first."""
+    names = schema.names
+    cols = sorted(range(len(names)), key=lambda j: -importance.get(names[j], 0.0))[:top]
+    out = []
+    for i, a in enumerate(cols):
+        for b in cols[i + 1:]:
+            auc = _small_auc(X[:, [a, b]], y, seed, 3)
+            out.append({"columns": [names[a], names[b]], "auc": auc,
+                        "lift": auc - max(alone.get(names[a], 0.5), alone.get(names[b], 0.5))})
+    return sorted(out, key=lambda p: -p["lift"])
+
+
+def _small_auc(X: np.ndarray, y: np.ndarray, seed: int, folds: int) -> float:
     from xgboost import XGBClassifier
 
-    out = {}
-    for j, name in enumerate(schema.names):
-        col = X[:, j:j + 1]
-        probs = np.zeros(len(y))
-        for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(col, y):
-            clf = XGBClassifier(n_estimators=60, max_depth=3, learning_rate=0.2, tree_method="hist", n_jobs=2,
-                                random_state=seed, verbosity=0).fit(col[tr], y[tr])
-            probs[te] = clf.predict_proba(col[te])[:, 1]
-        out[name] = float(roc_auc_score(y, probs))
-    return out
+    probs = np.zeros(len(y))
+    for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
+        clf = XGBClassifier(n_estimators=60, max_depth=3, learning_rate=0.2, tree_method="hist", n_jobs=2,
+                            random_state=seed, verbosity=0).fit(X[tr], y[tr])
+        probs[te] = clf.predict_proba(X[te])[:, 1]
+    return float(roc_auc_score(y, probs))
 
 
 @dataclass

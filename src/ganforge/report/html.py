@@ -71,6 +71,8 @@ Credit-fraud study protocol (train on half the real rows + as many synthetic, te
 <p>As TabSyn and TabDiff report it, 2 x (1 - AUC) = <b>{{ '%.3f' % det.tabsyn_score }}</b> (1 = indistinguishable).</p>
 <table><tr><th class="l">most telling columns</th><th>importance</th><th>AUC of the column alone</th></tr>{% for k, v in importance %}<tr><td class="l">{{ k }}</td><td>{{ '%.3f' % v }}</td><td>{{ fmt(det.column_auc.get(k)) }}</td></tr>{% endfor %}</table>
 {% if alone %}<p>The columns that alone tell the rows apart best: {% for k, v in alone %}{{ k }} {{ '%.3f' % v }}{{ '; ' if not loop.last }}{% endfor %}.</p>{% endif %}
+{% if det.pair_auc %}<table><tr><th class="l">pairs of columns (of the most telling six)</th><th>AUC of the two together</th><th>over the better alone</th></tr>{% for p in det.pair_auc[:5] %}<tr><td class="l">{{ p.columns[0] }} x {{ p.columns[1] }}</td><td>{{ '%.3f' % p.auc }}</td><td>{{ '%+.3f' % p.lift }}</td></tr>{% endfor %}</table>
+<p>A pair far above either column alone is a relation between the two that the synthetic rows miss.</p>{% endif %}
 {% if disc %}<p>The GAN's own discriminator: <b>{{ disc.fooled }} of {{ disc.n }}</b> generated rows judged real ({{ disc.rule }}).
 {% if insp %}Mean distance to the closest real row: fooled {{ fmt(insp.mean_distance_fooled) }}, not fooled {{ fmt(insp.mean_distance_not_fooled) }}.{% endif %}</p>
 {% if insp and insp.examples %}<table><tr><th class="l">group</th><th>distance</th><th class="l">synthetic row</th><th class="l">closest real row</th></tr>
