@@ -82,6 +82,20 @@ SMALL_SET = ["--set", "latent_dim=16", "--set", "n_critic=2",
                                                              "dropout": 0.25}] * 2)]
 
 
+def cli_fit(tmp_path: Path, df: pd.DataFrame, target: str, *sets: str):
+    """``ganforge fit`` on ``df`` (a CSV in ``tmp_path``) with small networks, 20 steps, one thread and the
+    given ``--set`` options: the finished process and the model file's path."""
+    from test_cli_polish import run
+
+    data, model = tmp_path / "table.csv", tmp_path / "m.gfm"
+    df.to_csv(data, index=False)
+    options = [x for opt in sets for x in ("--set", opt)]
+    r = run("fit", str(data), "--target", target, "--steps", "20", "--batch-size", "200", *SMALL_SET, *options,
+            "--threads", "1", "-o", str(model))
+    assert r.returncode == 0, r.stderr
+    return r, model
+
+
 def adversarial_trainer(gen, disc, source, loss: str = "wasserstein", log_every: int = 25, callbacks=(),
                         dist=None, **family):
     """A Trainer over the adversarial family of ``gen`` and ``disc`` (family options by keyword:

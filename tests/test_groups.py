@@ -100,14 +100,10 @@ def test_generated_numbers_stay_in_their_category_and_keep_its_shape(tmp_path):
 
 
 def test_fit_and_info_name_the_groups(tmp_path):
-    from conftest import SMALL_SET
+    from conftest import cli_fit
     from test_cli_polish import run
 
-    data, model = tmp_path / "loans.csv", tmp_path / "m.gfm"
-    loans(1000).to_csv(data, index=False)
-    r = run("fit", str(data), "--target", "default", "--steps", "20", "--batch-size", "200", *SMALL_SET,
-            "--set", "group_numerics=true", "--threads", "1", "-o", str(model))
-    assert r.returncode == 0, r.stderr
+    r, model = cli_fit(tmp_path, loans(1000), "default", "group_numerics=true")
     line = ("learnt within the categories of the column that sets their range (--set group_numerics=false to "
             "learn them on their own scale): ")
     said = next(x for x in r.stdout.splitlines() if x.startswith(line))

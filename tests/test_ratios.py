@@ -84,14 +84,10 @@ def test_generated_totals_keep_the_ratio_and_its_relation_to_the_plan(tmp_path):
 
 
 def test_fit_and_info_name_the_ratios(tmp_path):
-    from conftest import SMALL_SET
+    from conftest import cli_fit
     from test_cli_polish import run
 
-    data, model = tmp_path / "accounts.csv", tmp_path / "m.gfm"
-    accounts(1000).to_csv(data, index=False)
-    r = run("fit", str(data), "--target", "churn", "--steps", "20", "--batch-size", "200", *SMALL_SET,
-            "--set", "ratio_numerics=true", "--threads", "1", "-o", str(model))
-    assert r.returncode == 0, r.stderr
+    r, model = cli_fit(tmp_path, accounts(1000), "churn", "ratio_numerics=true")
     assert ("learnt as a multiple of another number (--set ratio_numerics=false to learn them on their own "
             "scale): total / months") in r.stdout
     assert "total / months" in run("info", str(model)).stdout
