@@ -51,6 +51,7 @@ from .ratios import Ratio, find as find_ratios, of as ratio_of
 from .numeric import NUMERIC_ENCODINGS
 from .state import from_state, get_state
 
+
 class TableEncoder:
     """Fit on a DataFrame whose columns the schema describes; ``transform`` gives a float32
     matrix of the feature columns, ``inverse_transform`` a DataFrame with every column of the schema,
@@ -196,13 +197,15 @@ class TableEncoder:
         # a ratio can be grouped too (total charges per month by the internet service): on its ratios
         plain = {k: ratio_of(v, self._raw(df, self.schema[ratios[k].source])) if k in ratios else v
                  for k, v in self._plain_numbers(pending).items()}
-        self.groups_ = self._find_groups(df, plain) if o.group_numerics and learnt and plain else []
+        parents = {c.spec.name: (self._codes(c, df[c.spec.name]), len(c.categories))
+                   for c in self.codecs_ if not quantity(c.spec)}
+        self.groups_ = find_groups(plain, parents) if o.group_numerics and learnt and plain and parents else []
         grouped = {g.column: g for g in self.groups_}
         for name, (codec, v) in pending.items():
-            if name in ratios:
-                v = ratio_of(v, self._raw(df, self.schema[ratios[name].source]))
+            if name in ratios:  # a ratio's column is a plain number: its ratios are in plain
+                v = plain[name]
             if name in grouped:
-                v = grouped[name].score(v, self._parent_codes(df, grouped[name]))
+                v = grouped[name].score(v, parents[grouped[name].parent][0])
             observed = v[~np.isnan(v)]
             codec.fill = float(np.median(observed))
             codec.encoder = self._numeric_encoder(codec.spec).fit(observed)
@@ -214,17 +217,8 @@ class TableEncoder:
         return {name: v for name, (codec, v) in pending.items()
                 if name not in special and not codec.spec.is_datetime and not codec.offset}
 
-    def _find_groups(self, df: pd.DataFrame, numbers: dict[str, np.ndarray]) -> list[NumberGroup]:
-        """Numbers shaped by a categorical column's categories (``encoding.groups``)."""
-        parents = {c.spec.name: (self._codes(c, df[c.spec.name]), len(c.categories))
-                   for c in self.codecs_ if not quantity(c.spec)}
-        return find_groups(numbers, parents) if parents else []
-
     def _codec(self, name: str) -> ColumnCodec:
         return next(c for c in self.codecs_ if c.spec.name == name)
-
-    def _parent_codes(self, df: pd.DataFrame, group: NumberGroup) -> np.ndarray:
-        return self._codes(self._codec(group.parent), df[group.parent])
 
     def _quantity_codec(self, spec: ColumnSpec) -> ColumnCodec:
         """A number's codec (its encoder is fitted by the caller): a gap column is encoded with its own
@@ -330,6 +324,7 @@ class TableEncoder:
             start += block.shape[1]
 
         grouped = {g.column: g for g in self.groups_}
+        parent_codes = {p: self._codes(self._codec(p), df[p]) for p in {g.parent for g in self.groups_}}
         ratios = {r.column: r.source for r in self.ratios_}
         for codec in self.codecs_:
             s = df[codec.spec.name]
@@ -339,7 +334,7 @@ class TableEncoder:
                     v = ratio_of(v, self._raw(df, self.schema[ratios[codec.spec.name]]))
                 if codec.spec.name in grouped:
                     g = grouped[codec.spec.name]
-                    v = g.score(v, self._parent_codes(df, g))
+                    v = g.score(v, parent_codes[g.parent])
                 isna = np.isnan(v)
                 if self.bounds_from_schema:
                     v = np.clip(v, *self._bounds(codec))
