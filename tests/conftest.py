@@ -82,6 +82,19 @@ SMALL_SET = ["--set", "latent_dim=16", "--set", "n_critic=2",
                                                              "dropout": 0.25}] * 2)]
 
 
+def fitted_encoder(df: pd.DataFrame, target: str, **encoding):
+    """A TableEncoder fitted on ``df`` with ``target`` as the condition, numbers under ``mode_quantile`` and the
+    given encoding options."""
+    from ganforge.config import EncodingConfig
+    from ganforge.encoding import TableEncoder
+    from ganforge.schema import infer_schema
+
+    enc = TableEncoder(infer_schema(df, target=target), EncodingConfig(**{"numeric_encoding": "mode_quantile",
+                                                                          **encoding}))
+    enc.fit(df, ("column", target))
+    return enc
+
+
 def cli_fit(tmp_path: Path, df: pd.DataFrame, target: str, *sets: str):
     """``ganforge fit`` on ``df`` (a CSV in ``tmp_path``) with small networks, 20 steps, one thread and the
     given ``--set`` options: the finished process and the model file's path."""

@@ -5,12 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SMALL
+from conftest import SMALL, fitted_encoder
 from ganforge import Synthesizer
-from ganforge.config import EncodingConfig
-from ganforge.encoding import TableEncoder
 from ganforge.encoding import groups
-from ganforge.schema import infer_schema
 
 RATES = {g: (r, r + 0.25, r + 0.5) for g, r in zip("ABCDE", (5.0, 7.0, 9.0, 11.0, 13.0))}
 BANDS = {1: (1000, 2000), 2: (2500, 4000), 3: (5000, 9000)}
@@ -32,10 +29,7 @@ def loans(n=3000, seed=0):
 
 
 def encoder(df, **encoding):
-    enc = TableEncoder(infer_schema(df, target="default"),
-                       EncodingConfig(**{"numeric_encoding": "mode_quantile", "group_numerics": True, **encoding}))
-    enc.fit(df, ("column", "default"))
-    return enc
+    return fitted_encoder(df, "default", **{"group_numerics": True, **encoding})
 
 
 def test_finds_the_numbers_a_category_shapes_and_no_others():

@@ -6,10 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import SMALL
+from conftest import SMALL, fitted_encoder
 from ganforge import Synthesizer
-from ganforge.config import EncodingConfig
-from ganforge.encoding import TableEncoder
 from ganforge.encoding import links
 from ganforge.encoding.base import Span
 from ganforge.models.networks import OutputHead
@@ -34,10 +32,7 @@ def telco(n=2000, seed=0):
 
 
 def links_of(df, **encoding):
-    enc = TableEncoder(infer_schema(df, target="churn"),
-                       EncodingConfig(**{"numeric_encoding": "mode_quantile", "link_values": True, **encoding}))
-    enc.fit(df, ("column", "churn"))
-    return enc
+    return fitted_encoder(df, "churn", **{"link_values": True, **encoding})
 
 
 def test_finds_the_links_a_table_has_and_no_others():

@@ -6,12 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SMALL
+from conftest import SMALL, fitted_encoder
 from ganforge import Synthesizer
-from ganforge.config import EncodingConfig
-from ganforge.encoding import TableEncoder
 from ganforge.encoding import ratios
-from ganforge.schema import infer_schema
 
 FEES = {"basic": (40.0, 45.0), "plus": (50.0, 60.0), "pro": (65.0, 75.0)}
 
@@ -30,10 +27,7 @@ def accounts(n=3000, seed=0):
 
 
 def encoder(df, **encoding):
-    enc = TableEncoder(infer_schema(df, target="churn"),
-                       EncodingConfig(**{"numeric_encoding": "mode_quantile", "ratio_numerics": True, **encoding}))
-    enc.fit(df, ("column", "churn"))
-    return enc
+    return fitted_encoder(df, "churn", **{"ratio_numerics": True, **encoding})
 
 
 def test_finds_a_total_as_a_multiple_of_its_count_and_nothing_else():
