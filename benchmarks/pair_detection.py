@@ -29,7 +29,7 @@ def pair_table(real: pd.DataFrame, synth: pd.DataFrame, schema, max_columns: int
     ``pair_detection``, which ``evaluate`` runs on the six most telling columns)."""
     from xgboost import XGBClassifier
 
-    from ganforge.metrics.detection import _small_auc, column_detection, pair_detection
+    from ganforge.metrics.detection import column_detection, pair_detection, small_auc
     from ganforge.metrics.features import codes_matrix
 
     rng = np.random.default_rng(seed)
@@ -43,7 +43,7 @@ def pair_table(real: pd.DataFrame, synth: pd.DataFrame, schema, max_columns: int
                           n_jobs=2, random_state=seed, verbosity=0).fit(X, y)
     importance = dict(zip(schema.names, map(float, model.feature_importances_)))
     pairs = pair_detection(X, y, schema, single, importance, seed, top=max_columns)
-    return {"full": _small_auc(X, y, seed, 3), "single": single, "pairs": pairs}
+    return {"full": small_auc(X, y, seed, 3), "single": single, "pairs": pairs}
 
 
 def _read(path: str) -> pd.DataFrame:
