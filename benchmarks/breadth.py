@@ -63,8 +63,8 @@ HOLDOUT = {
     "benefits": dict(package="Ecdat", name="Benefits", target="ui", drop=[]),
 }
 PEERS = ("ctgan", "tvae", "gaussian_copula", "tabularargn")
-#: what 0.6 was, on top of today's preset: no numbers grouped by a category, no ratios
-V06 = {"group_numerics": False, "ratio_numerics": False}
+#: what 0.6 was, on top of today's preset: no numbers grouped by a category, no ratios, no joined categories
+V06 = {"group_numerics": False, "ratio_numerics": False, "join_categories": False}
 #: the default of 0.2, which the ablation below was measured against (no moment loss, mode-specific numerics)
 V02 = {"moment_weight": 0.0, "numeric_encoding": "mode_specific", "classifier_weight": 0.0, "classifier_loss": "full",
        "link_values": False, **V06}
@@ -110,10 +110,13 @@ GANFORGE = {
                                             "link_one_way": False, **V06}),
     # 0.6 with numbers learnt within the groups of a category that shapes them (group_numerics)
     "ganforge-group": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
-                                            "group_numerics": True, "ratio_numerics": False}),
+                                            "group_numerics": True, "ratio_numerics": False, "join_categories": False}),
     # and numbers learnt as a multiple of another (ratio_numerics): the default of 0.7
     "ganforge-ratio": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
-                                            "group_numerics": True, "ratio_numerics": True}),
+                                            "group_numerics": True, "ratio_numerics": True, "join_categories": False}),
+    # and categorical columns that go together learnt as one column of their combinations (join_categories)
+    "ganforge-joint": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
+                                            "group_numerics": True, "ratio_numerics": True, "join_categories": True}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
 

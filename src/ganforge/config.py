@@ -162,6 +162,9 @@ class EncodingConfig(Section):
     group_numerics: bool = option(False, boolean, "a number whose range a category sets (a rate by its grade, an "
                                                   "income by the job level) is learnt as its rank within that "
                                                   "category's values and decoded inside the category's range")
+    join_categories: bool = option(False, boolean, "categorical columns that go closely together (a marital status "
+                                                   "and the relationship, a job level and the role) are learnt as "
+                                                   "one column of the combinations the training rows hold")
     ratio_numerics: bool = option(False, boolean, "a positive number that is mostly another's multiple (total "
                                                   "charges of the months of tenure) is learnt as the ratio of the "
                                                   "two and decoded as the ratio times the other")

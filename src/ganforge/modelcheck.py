@@ -36,6 +36,7 @@ from .errors import GanforgeError, ModelFileError
 from .models.families import FAMILIES
 from .models.losses import get_loss
 from .schema import CATEGORICAL, INTEGER, KINDS, NUMERIC, ORDINAL, Schema
+from .relationcheck import finite_array, groups_agree, joints_agree, links_agree, ratios_agree
 from .validate import (Invalid, anything, choice, flag, integer, items, mapping, need, number, optional, record,
                        scalar, schema_document, shown, text)
 
@@ -85,6 +86,8 @@ _LINK = record({"leader": text, "leader_span": integer(), "leader_slot": integer
 _GROUP = record({"column": text, "parent": text, "tables": items(optional(items(number(), min_len=2))),
                  "common": items(number(), min_len=2)}, {"eta2": number(0.0, 1.0 + 1e-9)})
 _RATIO = record({"column": text, "source": text}, {"share": number(0.0)})
+_JOINT = record({"columns": items(text, min_len=2), "sizes": items(integer(1), min_len=2),
+                 "combos": items(items(integer(0), min_len=2), min_len=1)}, {"v": number(0.0, 1.0 + 1e-9)})
 _CONDITION = record({"kind": choice(COLUMN, KMEANS), "column": text,
                      "categories": items(_category_or_missing, min_len=1),
                      "frequencies": items(number(0.0))})
@@ -206,7 +209,7 @@ def _encoder_document(state: dict[str, Any], biggest: int) -> None:
     else:
         record({"encoding": mapping(anything), "seed": integer(), "bounds_from_schema": flag, "codecs": items(_CODEC)},
                {"derived": items(_DERIVED), "links": items(_LINK), "groups": items(_GROUP),
-                "ratios": items(_RATIO)})(state, "meta.encoder")
+                "ratios": items(_RATIO), "joints": items(_JOINT)})(state, "meta.encoder")
     for i, c in enumerate(state["codecs"]):
         for part in ("encoder", "indicator"):
             n = ((c.get(part) or {}).get("params") or {}).get("n_categories")
@@ -214,19 +217,11 @@ def _encoder_document(state: dict[str, Any], biggest: int) -> None:
                 integer(1, biggest)(n, f"meta.encoder.codecs[{i}].{part}.params.n_categories")
 
 
-def _finite_array(v: Any, where: str, length: int | None = None, min_len: int = 1) -> np.ndarray:
-    a = np.asarray(v, dtype=float)
-    need(a.ndim == 1 and len(a) >= min_len and (length is None or len(a) == length), where,
-         f"expected a list of {length if length is not None else f'at least {min_len}'} numbers")
-    need(bool(np.isfinite(a).all()), where, "holds a value that is not a finite number")
-    return a
-
-
 def _check_encoder(enc: Any, where: str, biggest: int) -> None:
     """An encoder's learned values, by kind (an encoder of a kind not listed here: finite values)."""
     for k, v in vars(enc).items():
         if k.endswith("_") and isinstance(v, np.ndarray):
-            _finite_array(v, f"{where}.learned.{k}", min_len=0)
+            finite_array(v, f"{where}.learned.{k}", min_len=0)
     for s in enc.spans:
         need(isinstance(s.width, int) and 1 <= s.width <= biggest, where, f"a block of width {s.width}")
         need(s.activation in ACTIVATIONS and np.isfinite(s.tau) and s.tau > 0, where,
@@ -238,27 +233,27 @@ def _check_encoder(enc: Any, where: str, biggest: int) -> None:
     elif kind == "standard":
         need(np.isfinite([enc.mean_, enc.std_]).all() and enc.std_ >= 0, where, "a negative or infinite spread")
     elif kind == "mode_specific":
-        n = len(_finite_array(enc.means_, f"{where}.learned.means_"))
-        stds = _finite_array(enc.stds_, f"{where}.learned.stds_", n)
-        weights = _finite_array(enc.weights_, f"{where}.learned.weights_", n)
+        n = len(finite_array(enc.means_, f"{where}.learned.means_"))
+        stds = finite_array(enc.stds_, f"{where}.learned.stds_", n)
+        weights = finite_array(enc.weights_, f"{where}.learned.weights_", n)
         need(bool((stds >= 0).all() and (weights >= 0).all()), where, "a negative spread or weight")
     elif kind == "quantile":
-        q = _finite_array(enc.quantiles_, f"{where}.learned.quantiles_", min_len=2)
+        q = finite_array(enc.quantiles_, f"{where}.learned.quantiles_", min_len=2)
         need(bool((np.diff(q) >= 0).all()), where, "quantiles out of order")
     elif kind == "mode_quantile":
-        sizes = _finite_array(enc.sizes_, f"{where}.learned.sizes_")
+        sizes = finite_array(enc.sizes_, f"{where}.learned.sizes_")
         need(bool((sizes >= 2).all() and (sizes == np.round(sizes)).all()), where,
              "a quantile table of under 2 values")
-        _finite_array(enc.tables_, f"{where}.learned.tables_", int(sizes.sum()))
-        spikes = _finite_array(enc.spikes_, f"{where}.learned.spikes_", len(sizes))
-        bounds = _finite_array(enc.bounds_, f"{where}.learned.bounds_", int((spikes == 0).sum()) - 1
+        finite_array(enc.tables_, f"{where}.learned.tables_", int(sizes.sum()))
+        spikes = finite_array(enc.spikes_, f"{where}.learned.spikes_", len(sizes))
+        bounds = finite_array(enc.bounds_, f"{where}.learned.bounds_", int((spikes == 0).sum()) - 1
                                if (spikes == 0).any() else 0, min_len=0)
         need(bool(np.isin(spikes, (0, 1)).all() and (np.diff(bounds) >= 0).all()), where, "cuts out of order")
         for k, q in enumerate(enc.mode_tables()):
             need(bool((np.diff(q) >= 0).all()), where, f"quantile table {k} out of order")
     elif kind == "gaussian_interval":
-        lo = _finite_array(enc.lower_, f"{where}.learned.lower_", enc.n_categories)
-        hi = _finite_array(enc.upper_, f"{where}.learned.upper_", enc.n_categories)
+        lo = finite_array(enc.lower_, f"{where}.learned.lower_", enc.n_categories)
+        hi = finite_array(enc.upper_, f"{where}.learned.upper_", enc.n_categories)
         need(bool((lo >= 0).all() and (hi <= 1).all() and (lo <= hi).all()), where, "slices outside [0, 1]")
 
 
@@ -275,6 +270,7 @@ def _encoder_agrees(encoder: TableEncoder, schema: Schema, biggest: int) -> None
     covered: dict[str, str] = {}
     if cond is not None and cond.is_column:
         covered[cond.column] = "the condition"
+    joints = joints_agree(encoder, schema)
     for i, codec in enumerate(encoder.codecs_):
         where, spec = f"meta.encoder.codecs[{i}]", codec.spec
         need(spec.name not in covered, where, f"column {shown(spec.name)} is also encoded as {covered.get(spec.name)}")
@@ -293,7 +289,13 @@ def _encoder_agrees(encoder: TableEncoder, schema: Schema, biggest: int) -> None
                  f"its encoder has {n_categories} categories, its list {len(codec.categories)}")
             need((None in codec.categories) == spec.has_missing, where,
                  "a code for missing values where the schema has none, or none where it has")
-            if codec.keep is None:
+            if spec.name in joints:
+                need(codec.categories == list(range(len(joints[spec.name].combos))), where,
+                     "its labels are not its joint's combinations")
+                for m in joints.pop(spec.name).columns:
+                    need(m not in covered, where, f"column {shown(m)} is also encoded as {covered.get(m)}")
+                    covered[m] = f"the joint of codec {i}"
+            elif codec.keep is None:
                 _labels_agree(codec.categories, spec, f"{where}.categories")
             else:
                 _bucket_agrees(codec, f"{where}")
@@ -314,78 +316,16 @@ def _encoder_agrees(encoder: TableEncoder, schema: Schema, biggest: int) -> None
         for v in d.values:
             ok = v is None or (_number(v) if d.spec.is_numeric else allowed is None or _key(v) in allowed)
             need(ok, where, f"value {shown(v)} is not one of column {shown(d.spec.name)}'s")
-    _links_agree(encoder)
-    _groups_agree(encoder)
-    _ratios_agree(encoder)
+    need(not joints, "meta.encoder.joints", "a joint that no codec encodes")
+    links_agree(encoder)
+    groups_agree(encoder)
+    ratios_agree(encoder)
     for name in encoder.constraints_.totals:  # a sum's total is computed from its parts (encoding.constraints)
         covered.setdefault(name, "a sum")
     for spec in schema.columns:
         if spec.kind in (NUMERIC, INTEGER, CATEGORICAL, ORDINAL):
             need(spec.name in covered, "meta.encoder", f"column {shown(spec.name)} is in the schema but never "
                                                        f"decoded")
-
-
-def _links_agree(encoder: TableEncoder) -> None:
-    """Linked values point at choice spans of encoded columns, at slots inside them; a follower follows
-    one leader column and leads nothing (the output head applies them in one pass)."""
-    spans = {c.spec.name: c.spans for c in encoder.codecs_}
-    leaders, follows = set(), {}
-    for i, ln in enumerate(encoder.links_):
-        where = f"meta.encoder.links[{i}]"
-        for role, col, span, slot in (("leader", ln.leader, ln.leader_span, ln.leader_slot),
-                                      ("follower", ln.follower, ln.follower_span, ln.follower_slot)):
-            need(col in spans, where, f"its {role} {shown(col)} is not an encoded column")
-            need(span < len(spans[col]) and spans[col][span].activation in ("softmax", "gumbel"), where,
-                 f"its {role}'s block {span} is not a choice of column {shown(col)}")
-            need(slot < spans[col][span].width, where, f"its {role}'s value {slot} is outside its block")
-        need(ln.leader != ln.follower, where, "a column linked to itself")
-        leaders.add((ln.leader, ln.leader_span))
-        fol = (ln.follower, ln.follower_span)
-        need(follows.setdefault(fol, (ln.leader, ln.leader_span)) == (ln.leader, ln.leader_span), where,
-             f"column {shown(ln.follower)} follows two columns")
-    need(not leaders & set(follows), "meta.encoder.links", "a column both leads and follows")
-
-
-def _groups_agree(encoder: TableEncoder) -> None:
-    """A grouped number is an encoded plain number (not a date, nor a rule's column), grouped once, by an
-    encoded categorical column, with a sorted quantile table for each of its parent's codes or none."""
-    codecs = {c.spec.name: c for c in encoder.codecs_}
-    special = encoder.constraints_.columns | set(encoder.constraints_.gaps)
-    seen = set()
-    for i, g in enumerate(encoder.groups_):
-        where = f"meta.encoder.groups[{i}]"
-        codec, parent = codecs.get(g.column), codecs.get(g.parent)
-        need(codec is not None and codec.spec.kind in (NUMERIC, INTEGER) and not codec.spec.is_datetime
-             and g.column not in special, where, f"{shown(g.column)} is not an encoded plain number")
-        need(g.column not in seen, where, f"column {shown(g.column)} is grouped twice")
-        seen.add(g.column)
-        need(parent is not None and parent.spec.kind in (CATEGORICAL, ORDINAL), where,
-             f"its parent {shown(g.parent)} is not an encoded categorical column")
-        need(len(g.tables) == len(parent.categories), where,
-             f"{len(g.tables)} quantile tables for the {len(parent.categories)} codes of {shown(g.parent)}")
-        for k, t in enumerate([g.common, *[t for t in g.tables if t is not None]]):
-            q = _finite_array(t, f"{where}.tables", min_len=2)
-            need(bool((np.diff(q) >= 0).all()), where, f"quantile table {k} out of order")
-
-
-def _ratios_agree(encoder: TableEncoder) -> None:
-    """A ratio's number is an encoded plain number, its source a number of the schema (a rule's too) never
-    missing; a number is the ratio of one source and is not a source itself (decoding takes one step)."""
-    codecs = {c.spec.name: c for c in encoder.codecs_}
-    special = encoder.constraints_.columns | set(encoder.constraints_.gaps)
-    columns = [r.column for r in encoder.ratios_]
-    for i, r in enumerate(encoder.ratios_):
-        where = f"meta.encoder.ratios[{i}]"
-        codec = codecs.get(r.column)
-        need(codec is not None and codec.spec.kind in (NUMERIC, INTEGER) and not codec.spec.is_datetime
-             and r.column not in special, where, f"its number {shown(r.column)} is not an encoded plain number")
-        src = encoder.schema[r.source] if r.source in encoder.schema else None
-        need(src is not None and src.kind in (NUMERIC, INTEGER) and not src.is_datetime
-             and (r.source in codecs or r.source in encoder.constraints_.totals), where,
-             f"its source {shown(r.source)} is not an encoded number")
-        need(not src.has_missing, where, f"its source {shown(r.source)} has missing values")
-        need(r.column != r.source and r.source not in columns, where, f"its source {shown(r.source)} is a ratio")
-        need(columns.count(r.column) == 1, where, f"column {shown(r.column)} is the ratio of two sources")
 
 
 def _key(v: Any) -> tuple[bool, Any]:

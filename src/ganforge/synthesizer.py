@@ -77,7 +77,8 @@ class Synthesizer:
         says (a streamed table's encoder sees a sample, on which a dependency may hold by chance)."""
         c = self.config
         enc = c.encoding if derive else dataclasses.replace(c.encoding, derive_columns=False, link_values=False,
-                                                            group_numerics=False, ratio_numerics=False)
+                                                            group_numerics=False, ratio_numerics=False,
+                                                            join_categories=False)
         return TableEncoder(schema, enc, seed=c.runtime.seed, bounds_from_schema=c.privacy.enabled)
 
     @threads.on_threads
@@ -431,6 +432,7 @@ class Synthesizer:
                 "linked_values": [ln.text for ln in self.encoder_.links_],
                 "grouped_numerics": {g.column: g.parent for g in self.encoder_.groups_},
                 "ratio_numerics": {r.column: r.source for r in self.encoder_.ratios_},
+                "joint_categories": [j.columns for j in self.encoder_.joints_],
                 "columns": describe_columns(self.schema_, self.encoder_.constraints_.get_state()),
                 "threads": getattr(self, "threads_", None),
                 "precision": tr.precision, "dp": getattr(self, "dp_", None),

@@ -11,6 +11,7 @@ import pandas as pd
 from ..errors import DataError, shown
 from .. import dates
 from ..schema import CATEGORICAL, INTEGER, NUMERIC, ORDINAL, ColumnSpec, Schema
+from .codec import RARE
 
 
 #: the largest magnitude of a value ganforge learns (the mixtures of mode-specific encoding overflow
@@ -117,3 +118,29 @@ def restore_bucketed(codes: np.ndarray, codec, rng: np.random.Generator) -> pd.S
         p = p / p.sum() if p.sum() > 0 else np.full(len(p), 1 / len(p))
         full[is_rare] = np.asarray(codec.rare)[rng.choice(len(p), int(is_rare.sum()), p=p)]
     return values_from_codes(full, list(codec.spec.categories) + [None], codec.spec)
+
+
+def bucket(codec, s: pd.Series, k: int) -> None:
+    """Keep a categorical codec's ``k`` most frequent values of ``s``, the rest in one rare code (``RARE``)."""
+    full = category_codes(s, codec.categories, False)
+    counts = np.bincount(full[full >= 0], minlength=len(codec.categories))
+    order = np.argsort(-counts, kind="stable")
+    codec.keep = sorted(int(i) for i in order[:k])
+    rare = np.sort(order[k:])
+    codec.rare = rare.tolist()
+    codec.rare_counts = counts[rare].tolist()
+    codec.categories = [codec.categories[i] for i in codec.keep] + [RARE]
+
+
+def choices_one_hot(matrix: np.ndarray, spans) -> np.ndarray:
+    """A copy of ``matrix`` with each choice span (softmax, gumbel) one-hot at its argmax."""
+    out = np.array(matrix, dtype=np.float32, copy=True)
+    start = 0
+    for s in spans:
+        if s.activation in ("softmax", "gumbel"):
+            block = out[:, start:start + s.width]
+            hot = block.argmax(axis=1)
+            block.fill(0.0)
+            block[np.arange(len(out)), hot] = 1.0
+        start += s.width
+    return out

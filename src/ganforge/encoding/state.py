@@ -14,6 +14,7 @@ from .condition import COLUMN, Condition
 from .constraints import Constraints
 from .derived import DerivedColumn
 from .groups import NumberGroup
+from .joints import Joint, spec_of
 from .links import Link
 from .ratios import Ratio
 
@@ -43,6 +44,7 @@ def get_state(enc) -> dict[str, Any]:
         **({"links": [ln.to_dict() for ln in enc.links_]} if enc.links_ else {}),
         **({"groups": [g.to_dict() for g in enc.groups_]} if enc.groups_ else {}),
         **({"ratios": [r.to_dict() for r in enc.ratios_]} if enc.ratios_ else {}),
+        **({"joints": [j.to_dict() for j in enc.joints_]} if enc.joints_ else {}),
     }
 
 
@@ -61,9 +63,12 @@ def from_state(cls, schema: Schema, state: dict[str, Any], condition: dict[str, 
                 else None)
     enc.constraints_ = Constraints.from_state(state.get("rules"))
     gaps = enc.constraints_.gaps
+    enc.joints_ = [Joint.from_dict(d) for d in state.get("joints", [])]
+    joints = {j.name: spec_of(j) for j in enc.joints_}
     enc.codecs_ = [
         ColumnCodec(
-            enc.constraints_.gap_spec(schema[c["column"]]) if c["column"] in gaps else schema[c["column"]],
+            joints[c["column"]] if c["column"] in joints
+            else enc.constraints_.gap_spec(schema[c["column"]]) if c["column"] in gaps else schema[c["column"]],
             ColumnEncoder.from_state(c["encoder"]),
             ColumnEncoder.from_state(c["indicator"]) if c["indicator"] else None,
             c["fill"],

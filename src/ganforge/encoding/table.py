@@ -14,6 +14,9 @@ With ``derive_columns``, a column that the training rows show to be a function o
 column (Adult's education-num of education) gets no span: it is looked up from the source's
 decoded category, so generated rows keep the dependency exactly (``ganforge.encoding.derived``).
 
+With ``join_categories`` categorical columns that go closely together are learnt as one column of the
+combinations the training rows hold (``encoding.joints``).
+
 Numbers shaped by other columns: with ``group_numerics`` a number whose range a category sets is encoded
 within that category (``encoding.groups``), with ``ratio_numerics`` one that is mostly another's multiple
 as the ratio of the two (``encoding.ratios``).
@@ -40,12 +43,14 @@ from ..rules import LINEAR, SUM, parse_all
 from ..schema import ORDINAL, ColumnSpec, Schema
 from .base import ColumnEncoder, Span
 from .categorical import CHOICE_ENCODINGS, OneHotEncoder
-from .codec import RARE, ColumnCodec
-from .codes import category_codes, numeric_values, restore_bucketed, restore_numeric, values_from_codes
+from .codec import ColumnCodec
+from .codes import (bucket, category_codes, choices_one_hot, numeric_values, restore_bucketed, restore_numeric,
+                    values_from_codes)
 from .condition import COLUMN, KMEANS, Condition
 from .constraints import Constraints, quantity
 from .derived import DerivedColumn, find_derived
 from .groups import NumberGroup, find as find_groups
+from .joints import Joint, candidates as joint_candidates, find as find_joints, member_codec, spec_of
 from .links import Link, attach, find as find_links
 from .ratios import Ratio, find as find_ratios, of as ratio_of
 from .numeric import NUMERIC_ENCODINGS
@@ -74,6 +79,7 @@ class TableEncoder:
         self.links_: list[Link] = []
         self.groups_: list[NumberGroup] = []
         self.ratios_: list[Ratio] = []
+        self.joints_: list[Joint] = []
 
     # --- construction -------------------------------------------------------------------
     def _numeric_encoder(self, spec: ColumnSpec) -> ColumnEncoder:
@@ -117,7 +123,7 @@ class TableEncoder:
         # a grouped number's values are scores within its group (its group's table keeps what a link would),
         # a ratio's are ratios
         skip = (self.constraints_.columns | set(self.constraints_.gaps) | {g.column for g in self.groups_}
-                | {r.column for r in self.ratios_})
+                | {r.column for r in self.ratios_} | {j.name for j in self.joints_})
         self.links_ = find_links(X, self.codecs_, skip, self.config.link_one_way) if links else []
         self.condition_, codes = None, None
         if condition and condition[0] == COLUMN:
@@ -156,10 +162,17 @@ class TableEncoder:
         self.ratios_ = ratios
         self.constraints_ = plan.fit(df, self.schema, lambda d, spec: self._raw(d, spec), self.bounds_from_schema)
         skip = derived | self.constraints_.totals
+        self.joints_ = []
+        if o.join_categories and learnt:
+            cands = joint_candidates(self.features.columns, skip | in_rules | {self.schema.target}, o.max_categories)
+            coded = {c.name: (self._codes(member_codec(c), df[c.name]), len(member_codec(c).categories))
+                     for c in cands}
+            self.joints_ = find_joints(coded)
+        members = self._members()
         self.codecs_: list[ColumnCodec] = []
         pending: dict[str, tuple[ColumnCodec, np.ndarray]] = {}  # numbers, fitted after the groups are found
         for spec in self.features.columns:
-            if spec.name in skip:
+            if spec.name in skip or (spec.name in members and members[spec.name][1] > 0):
                 continue
             s = df[spec.name]
             if quantity(spec) and self.bounds_from_schema:
@@ -178,6 +191,12 @@ class TableEncoder:
                 codec = self._quantity_codec(spec)
                 pending[spec.name] = (codec, self._values(df, codec))
                 self.codecs_.append(codec)
+            elif spec.name in members:  # a joint's first member: the joint's codec in its place
+                joint = members[spec.name][0]
+                codec = ColumnCodec(spec_of(joint), None, categories=list(range(len(joint.combos))))
+                codec.encoder = self._choice_encoder(o.categorical_encoding, len(joint.combos))
+                codec.encoder.fit(self._choice_codes(codec, df))
+                self.codecs_.append(codec)
             else:
                 cats = list(spec.categories or [])
                 codec = ColumnCodec(spec, None, categories=cats)
@@ -186,7 +205,7 @@ class TableEncoder:
                         raise DataError(f"column {spec.name!r} has {len(cats)} categories; with differential "
                                         f"privacy the rare-value bucket (which reads frequencies) is off: drop "
                                         f"the column or raise `max_categories` to {len(cats)}")
-                    self._bucket(codec, s)
+                    bucket(codec, s, o.max_categories - 1)
                 if spec.has_missing:
                     codec.categories = codec.categories + [None]
                 method = o.ordinal_encoding if spec.kind == ORDINAL else o.categorical_encoding
@@ -198,7 +217,9 @@ class TableEncoder:
         plain = {k: ratio_of(v, self._raw(df, self.schema[ratios[k].source])) if k in ratios else v
                  for k, v in self._plain_numbers(pending).items()}
         parents = {c.spec.name: (self._codes(c, df[c.spec.name]), len(c.categories))
-                   for c in self.codecs_ if not quantity(c.spec)}
+                   for c in self.codecs_ if not quantity(c.spec) and c.spec.name not in self._joint_names}
+        parents.update({m: (self._parent_codes(m, df), len(member_codec(self.schema[m]).categories))
+                        for m in members})
         self.groups_ = find_groups(plain, parents) if o.group_numerics and learnt and plain and parents else []
         grouped = {g.column: g for g in self.groups_}
         for name, (codec, v) in pending.items():
@@ -219,6 +240,29 @@ class TableEncoder:
 
     def _codec(self, name: str) -> ColumnCodec:
         return next(c for c in self.codecs_ if c.spec.name == name)
+
+    @property
+    def _joint_names(self) -> dict[str, Joint]:
+        return {j.name: j for j in self.joints_}
+
+    def _members(self) -> dict[str, tuple[Joint, int]]:  # each joined column: its joint and its place in it
+        return {m: (j, i) for j in self.joints_ for i, m in enumerate(j.columns)}
+
+    def _choice_codes(self, codec: ColumnCodec, df: pd.DataFrame) -> np.ndarray:
+        """A categorical codec's codes of ``df``'s rows (a joint's: its members' combinations)."""
+        joint = self._joint_names.get(codec.spec.name)
+        if joint is None:
+            return self._codes(codec, df[codec.spec.name])
+        codes = joint.codes([self._codes(member_codec(self.schema[m]), df[m]) for m in joint.columns])
+        if (codes < 0).any():
+            row = df.iloc[int(np.argmax(codes < 0))]
+            raise DataError(f"columns {', '.join(map(repr, joint.columns))}: the values {[row[m] for m in joint.columns]}"
+                            f" never occurred together when the model was fitted")
+        return codes
+
+    def _parent_codes(self, name: str, df: pd.DataFrame) -> np.ndarray:
+        """A group parent's codes of ``df``'s rows (a joined column's as its member coding gives them)."""
+        return self._codes(member_codec(self.schema[name]) if name in self._members() else self._codec(name), df[name])
 
     def _quantity_codec(self, spec: ColumnSpec) -> ColumnCodec:
         """A number's codec (its encoder is fitted by the caller): a gap column is encoded with its own
@@ -247,18 +291,6 @@ class TableEncoder:
         if spec.is_datetime:
             return dates.bound(spec.min, spec.unit) - codec.offset, dates.bound(spec.max, spec.unit) - codec.offset
         return float(spec.min), float(spec.max)
-
-    def _bucket(self, codec: ColumnCodec, s: pd.Series) -> None:
-        """Keep the most frequent max_categories - 1 values, put the rest in one rare code."""
-        full = category_codes(s, codec.categories, False)
-        counts = np.bincount(full[full >= 0], minlength=len(codec.categories))
-        order = np.argsort(-counts, kind="stable")
-        k = self.config.max_categories - 1
-        codec.keep = sorted(int(i) for i in order[:k])
-        rare = np.sort(order[k:])
-        codec.rare = rare.tolist()
-        codec.rare_counts = counts[rare].tolist()
-        codec.categories = [codec.categories[i] for i in codec.keep] + [RARE]
 
     # --- layout -------------------------------------------------------------------------
     @property
@@ -324,10 +356,9 @@ class TableEncoder:
             start += block.shape[1]
 
         grouped = {g.column: g for g in self.groups_}
-        parent_codes = {p: self._codes(self._codec(p), df[p]) for p in {g.parent for g in self.groups_}}
+        parent_codes = {p: self._parent_codes(p, df) for p in {g.parent for g in self.groups_}}
         ratios = {r.column: r.source for r in self.ratios_}
         for codec in self.codecs_:
-            s = df[codec.spec.name]
             if quantity(codec.spec):
                 v = self._values(df, codec)
                 if codec.spec.name in ratios:
@@ -342,13 +373,13 @@ class TableEncoder:
                 if codec.indicator is not None:
                     put(codec.indicator.transform(isna.astype(int)))
             elif isinstance(codec.encoder, OneHotEncoder) and codec.encoder.activation != "tanh":
-                codes = self._codes(codec, s)  # one-hot written in place: a wide block costs nothing extra
+                codes = self._choice_codes(codec, df)  # one-hot written in place: a wide block costs nothing extra
                 block = out[:, start:start + codec.encoder.width]
                 block.fill(0.0)
                 block[np.arange(len(codes)), codes] = 1.0
                 start += codec.encoder.width
             else:
-                put(codec.encoder.transform(self._codes(codec, s), rng))
+                put(codec.encoder.transform(self._choice_codes(codec, df), rng))
         return out
 
     def condition_codes(self, df: pd.DataFrame) -> np.ndarray | None:
@@ -360,16 +391,7 @@ class TableEncoder:
     def as_encoded(self, matrix: np.ndarray) -> np.ndarray:
         """A generator's output in the layout ``transform`` gives real rows: each choice span (categories,
         mixture modes, missing indicators) one-hot at its argmax; continuous values as they are."""
-        out = np.array(matrix, dtype=np.float32, copy=True)
-        start = 0
-        for s in self.spans:
-            if s.activation in ("softmax", "gumbel"):
-                block = out[:, start:start + s.width]
-                hot = block.argmax(axis=1)
-                block.fill(0.0)
-                block[np.arange(len(out)), hot] = 1.0
-            start += s.width
-        return out
+        return choices_one_hot(matrix, self.spans)
 
     @property
     def has_rare_buckets(self) -> bool:
@@ -394,15 +416,14 @@ class TableEncoder:
         if matrix.ndim != 2 or matrix.shape[1] != self.width:
             raise DataError(f"expected a matrix with {self.width} columns, got shape {matrix.shape}")
         out: dict[str, Any] = {}
-        sources = {d.source for d in self.derived_}
         source_codes: dict[str, np.ndarray] = {}
         numbers: dict[str, np.ndarray] = {}  # dates and the columns of rules, restored together below
         special = self.constraints_.columns
         grouped = {g.column: g for g in self.groups_}
-        sources |= {g.parent for g in self.groups_}
         scores: dict[str, np.ndarray] = {}  # grouped numbers' scores, decoded once their parents are
         ratios = {r.column: r.source for r in self.ratios_}
         factors: dict[str, np.ndarray] = {}  # ratios, decoded once their sources are
+        joints = self._joint_names
         start = 0
         for codec in self.codecs_:
             w_val = codec.encoder.width
@@ -424,14 +445,17 @@ class TableEncoder:
                     out[codec.spec.name] = restore_numeric(v, codec.spec)
             else:
                 cc = codec.encoder.inverse_transform(block)
-                if codec.spec.name in sources:
-                    source_codes[codec.spec.name] = cc
-                if codec.keep is not None:
+                if codec.spec.name in joints:  # each member's codes, as its member coding gives them
+                    for m, mc in zip(joints[codec.spec.name].columns, joints[codec.spec.name].split(cc)):
+                        source_codes[m] = mc
+                        out[m] = values_from_codes(mc, member_codec(self.schema[m]).categories, self.schema[m])
+                elif codec.keep is not None:
                     if rng is None:
                         rng = np.random.default_rng(self.seed)
                     out[codec.spec.name] = restore_bucketed(cc, codec, rng)
                 else:
                     out[codec.spec.name] = values_from_codes(cc, codec.categories, codec.spec)
+                source_codes[codec.spec.name] = cc
             start += codec.width
         for d in self.derived_:
             out[d.spec.name] = d.decode(source_codes[d.source])

@@ -1,0 +1,106 @@
+"""A model file's relations between columns checked before its encoder is used: joined categories, linked
+values, grouped numbers and ratios (``ganforge.modelcheck`` calls these once the encoder is rebuilt)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .encoding import TableEncoder
+from .errors import shown
+from .schema import CATEGORICAL, INTEGER, NUMERIC, ORDINAL, Schema
+from .validate import need
+
+
+def finite_array(v: Any, where: str, length: int | None = None, min_len: int = 1) -> np.ndarray:
+    a = np.asarray(v, dtype=float)
+    need(a.ndim == 1 and len(a) >= min_len and (length is None or len(a) == length), where,
+         f"expected a list of {length if length is not None else f'at least {min_len}'} numbers")
+    need(bool(np.isfinite(a).all()), where, "holds a value that is not a finite number")
+    return a
+
+
+def joints_agree(encoder: TableEncoder, schema: Schema) -> dict:
+    """Joined columns are categorical columns of the schema, each in one joint, whose combinations are
+    distinct codes within each member's (its categories, then missing); a joint's name is no column's."""
+    seen: set[str] = set()
+    for i, j in enumerate(encoder.joints_):
+        where = f"meta.encoder.joints[{i}]"
+        need(j.name not in schema, where, f"its name {shown(j.name)} is a column's")
+        need(len(j.sizes) == len(j.columns), where, f"{len(j.sizes)} sizes for {len(j.columns)} columns")
+        for m, k in zip(j.columns, j.sizes):
+            spec = schema[m] if m in schema else None
+            need(spec is not None and spec.kind in (CATEGORICAL, ORDINAL), where,
+                 f"{shown(m)} is not a categorical column of the schema")
+            need(k == len(spec.categories or []) + int(spec.has_missing), where,
+                 f"{k} codes for the {len(spec.categories or [])} categories of {shown(m)}")
+            need(m not in seen, where, f"column {shown(m)} is in two joints")
+            seen.add(m)
+        need(all(len(c) == len(j.sizes) and all(0 <= x < k for x, k in zip(c, j.sizes)) for c in j.combos), where,
+             "a combination outside its columns' codes")
+        need(len({tuple(c) for c in j.combos}) == len(j.combos), where, "a combination twice")
+    return {j.name: j for j in encoder.joints_}
+
+
+def links_agree(encoder: TableEncoder) -> None:
+    """Linked values point at choice spans of encoded columns, at slots inside them; a follower follows
+    one leader column and leads nothing (the output head applies them in one pass)."""
+    spans = {c.spec.name: c.spans for c in encoder.codecs_}
+    leaders, follows = set(), {}
+    for i, ln in enumerate(encoder.links_):
+        where = f"meta.encoder.links[{i}]"
+        for role, col, span, slot in (("leader", ln.leader, ln.leader_span, ln.leader_slot),
+                                      ("follower", ln.follower, ln.follower_span, ln.follower_slot)):
+            need(col in spans, where, f"its {role} {shown(col)} is not an encoded column")
+            need(span < len(spans[col]) and spans[col][span].activation in ("softmax", "gumbel"), where,
+                 f"its {role}'s block {span} is not a choice of column {shown(col)}")
+            need(slot < spans[col][span].width, where, f"its {role}'s value {slot} is outside its block")
+        need(ln.leader != ln.follower, where, "a column linked to itself")
+        leaders.add((ln.leader, ln.leader_span))
+        fol = (ln.follower, ln.follower_span)
+        need(follows.setdefault(fol, (ln.leader, ln.leader_span)) == (ln.leader, ln.leader_span), where,
+             f"column {shown(ln.follower)} follows two columns")
+    need(not leaders & set(follows), "meta.encoder.links", "a column both leads and follows")
+
+
+def groups_agree(encoder: TableEncoder) -> None:
+    """A grouped number is an encoded plain number (not a date, nor a rule's column), grouped once, by an
+    encoded categorical column, with a sorted quantile table for each of its parent's codes or none."""
+    codecs = {c.spec.name: c for c in encoder.codecs_}
+    special = encoder.constraints_.columns | set(encoder.constraints_.gaps)
+    seen = set()
+    for i, g in enumerate(encoder.groups_):
+        where = f"meta.encoder.groups[{i}]"
+        codec, parent = codecs.get(g.column), codecs.get(g.parent)
+        need(codec is not None and codec.spec.kind in (NUMERIC, INTEGER) and not codec.spec.is_datetime
+             and g.column not in special, where, f"{shown(g.column)} is not an encoded plain number")
+        need(g.column not in seen, where, f"column {shown(g.column)} is grouped twice")
+        seen.add(g.column)
+        need(parent is not None and parent.spec.kind in (CATEGORICAL, ORDINAL), where,
+             f"its parent {shown(g.parent)} is not an encoded categorical column")
+        need(len(g.tables) == len(parent.categories), where,
+             f"{len(g.tables)} quantile tables for the {len(parent.categories)} codes of {shown(g.parent)}")
+        for k, t in enumerate([g.common, *[t for t in g.tables if t is not None]]):
+            q = finite_array(t, f"{where}.tables", min_len=2)
+            need(bool((np.diff(q) >= 0).all()), where, f"quantile table {k} out of order")
+
+
+def ratios_agree(encoder: TableEncoder) -> None:
+    """A ratio's number is an encoded plain number, its source a number of the schema (a rule's too) never
+    missing; a number is the ratio of one source and is not a source itself (decoding takes one step)."""
+    codecs = {c.spec.name: c for c in encoder.codecs_}
+    special = encoder.constraints_.columns | set(encoder.constraints_.gaps)
+    columns = [r.column for r in encoder.ratios_]
+    for i, r in enumerate(encoder.ratios_):
+        where = f"meta.encoder.ratios[{i}]"
+        codec = codecs.get(r.column)
+        need(codec is not None and codec.spec.kind in (NUMERIC, INTEGER) and not codec.spec.is_datetime
+             and r.column not in special, where, f"its number {shown(r.column)} is not an encoded plain number")
+        src = encoder.schema[r.source] if r.source in encoder.schema else None
+        need(src is not None and src.kind in (NUMERIC, INTEGER) and not src.is_datetime
+             and (r.source in codecs or r.source in encoder.constraints_.totals), where,
+             f"its source {shown(r.source)} is not an encoded number")
+        need(not src.has_missing, where, f"its source {shown(r.source)} has missing values")
+        need(r.column != r.source and r.source not in columns, where, f"its source {shown(r.source)} is a ratio")
+        need(columns.count(r.column) == 1, where, f"column {shown(r.column)} is the ratio of two sources")
