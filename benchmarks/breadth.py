@@ -117,6 +117,11 @@ GANFORGE = {
     # and categorical columns that go together learnt as one column of their combinations (join_categories)
     "ganforge-joint": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
                                             "group_numerics": True, "ratio_numerics": True, "join_categories": True}),
+    # the same for columns that go together most closely only (nearly one fact in two columns)
+    "ganforge-joint-strict": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile",
+                                                   "link_values": True, "group_numerics": True, "ratio_numerics": True,
+                                                   "join_categories": True, "join_min_association": 0.6,
+                                                   "join_max_combinations": 16}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
 

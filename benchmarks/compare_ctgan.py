@@ -26,8 +26,8 @@ when named) is ``default`` with ``precision=auto``, which the preset itself take
 ``ganforge-default-fp32`` (only when named) ``default`` in float32 throughout; ``ganforge-default-0.3`` (only when
 named) is the default of 0.3, with mode-specific numerics and no label classifier; ``ganforge-default-0.4``
 (only when named) the default of 0.4, without the label classifier, ``ganforge-default-0.5`` that of 0.5,
-``ganforge-default-0.6`` that of 0.6 (no grouped numbers, no ratios),
-without linked values. Each ganforge cell records the precision its steps ran
+``ganforge-default-0.6`` that of 0.6 (no grouped numbers, no ratios), ``ganforge-default-0.7`` that of 0.7 (no
+categories learnt together); 0.5 and before without linked values. Each ganforge cell records the precision its steps ran
 in.
 """
 
@@ -53,7 +53,7 @@ SYSTEMS = ("ctgan", "ganforge-ctgan-like", "ganforge-default", "ganforge-default
 EXTRA = ("ganforge-ctgan-like-fresh", "ganforge-ctgan-like-lazy-gp", "ganforge-ctgan-like-mkl",
          "ganforge-ctgan-like-fp32", "ganforge-default-auto", "ganforge-default-fp32", "ganforge-default-0.3",
          "ganforge-default-clf03", "ganforge-default-clf1m", "ganforge-default-clf1q", "ganforge-default-0.4",
-         "ganforge-default-0.5", "ganforge-default-0.6")
+         "ganforge-default-0.5", "ganforge-default-0.6", "ganforge-default-0.7")
 ALL = SYSTEMS + EXTRA
 #: the systems that name a default before 0.7 (no grouped numbers, no ratios)
 OLD = ("ganforge-default-0.3", "ganforge-default-0.4", "ganforge-default-0.5", "ganforge-default-0.6",
@@ -142,6 +142,8 @@ def child(args) -> None:
                 kw["link_values"] = False
             if args.system in OLD:  # without numbers grouped by a category and ratios (0.7)
                 kw.update(group_numerics=False, ratio_numerics=False)
+            if args.system in OLD + ("ganforge-default-0.7",):  # without categories learnt together (0.8)
+                kw["join_categories"] = False
             if args.system == "ganforge-default-clf03":  # the label classifier, full cross-entropy
                 kw.update(classifier_weight=0.3, classifier_loss="full", link_values=False)
             if args.system == "ganforge-default-clf1m":  # the label classifier, matched to the real rows

@@ -281,6 +281,55 @@ def test_crafted_metadata_is_refused_in_one_line_without_building_anything(case,
     assert not (folder / "s.csv").exists()
 
 
+@pytest.fixture(scope="module")
+def joint_model(folder) -> Path:
+    """The table's model with categories learnt together (the service and security columns joined)."""
+    syn = Synthesizer("wcgan", steps=2, max_categories=6, join_categories=True, **TINY)
+    path = syn.fit(table(), target="label").save(folder / "joint.gfm")
+    assert [j["columns"] for j in json.loads(split(path)[0]["__metadata__"]["meta"])["encoder"]["joints"]] \
+        == [["svc", "security"]]
+    return path
+
+
+def _joint(m):
+    return m["encoder"]["joints"][0]
+
+
+def _rejoin(m, columns, sizes):
+    """The joint of other columns, its codec renamed to match."""
+    codec = next(c for c in m["encoder"]["codecs"] if c["column"] == " & ".join(_joint(m)["columns"]))
+    _joint(m).update(columns=columns, sizes=sizes)
+    codec["column"] = " & ".join(columns)
+
+
+JOINTS = {
+    "a joint of a number": (lambda m: _rejoin(m, ["svc", "x"], [3, 3]), "joints.0.: x is not a categorical column"),
+    "a joint of an unknown column": (lambda m: _rejoin(m, ["svc", "nope"], [3, 3]), "joints.0.: nope is not a categorical"),
+    "a joint's size not its column's": (lambda m: _joint(m)["sizes"].__setitem__(0, 7), "codes for the 3"),
+    "a combination outside its codes": (lambda m: _joint(m)["combos"][0].__setitem__(1, 9), "outside its columns"),
+    "a combination twice": (lambda m: _joint(m)["combos"].__setitem__(1, list(_joint(m)["combos"][0])),
+                            "a combination twice"),
+    "a joint without its codec": (lambda m: m["encoder"]["joints"].append(
+        {"columns": ["grade", "plan"], "sizes": [3, 2], "combos": [[0, 0]]}), "no codec encodes|also encoded"),
+    "a column in a joint and a codec": (lambda m: _rejoin(m, ["svc", "grade"], [3, 3]), "also encoded"),
+    "a joint whose name is a column's": (lambda m: _joint(m).update(columns=["x"], sizes=[1]), "columns|min"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(JOINTS))
+def test_crafted_joints_are_refused_in_one_line(case, joint_model, folder):
+    change, match = JOINTS[case]
+    meta = json.loads(split(joint_model)[0]["__metadata__"]["meta"])
+    change(meta)
+    path = with_meta(joint_model, folder / "crafted-joint.gfm", meta)
+    with pytest.raises(ModelFileError, match=match) as info:
+        Synthesizer.load(path, device="cpu")
+    assert "\n" not in str(info.value)
+    rc, _, err = run_cli(["sample", str(path), "-n", "5", "-o", str(folder / "sj.csv")])
+    one_error_line(rc, err)
+    assert not (folder / "sj.csv").exists()
+
+
 def test_deeply_nested_metadata_is_refused(model, folder):
     path = with_meta(model, folder / "nested.gfm", "[" * 100_000 + "]" * 100_000)
     with pytest.raises(ModelFileError, match="nested|JSON"):

@@ -165,6 +165,10 @@ class EncodingConfig(Section):
     join_categories: bool = option(False, boolean, "categorical columns that go closely together (a marital status "
                                                    "and the relationship, a job level and the role) are learnt as "
                                                    "one column of the combinations the training rows hold")
+    join_min_association: float = option(0.3, at_least(0.0, 1.0 + 1e-12),
+                                         "join_categories: two columns are joined from this bias-corrected Cramér's V")
+    join_max_combinations: int = option(64, whole(2), "join_categories: the most combinations a joint holds (the "
+                                                      "width of its block)")
     ratio_numerics: bool = option(False, boolean, "a positive number that is mostly another's multiple (total "
                                                   "charges of the months of tenure) is learnt as the ratio of the "
                                                   "two and decoded as the ratio times the other")

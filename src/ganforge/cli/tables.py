@@ -196,6 +196,8 @@ def fit(
         print(_groups_line(s["grouped_numerics"]))
     if s.get("ratio_numerics"):
         print(_ratios_line(s["ratio_numerics"]))
+    if s.get("joint_categories"):
+        print(_joints_line(s["joint_categories"]))
     if s.get("precision") == "bfloat16":
         print("training step in mixed precision: bfloat16 matrix products, float32 weights (--set "
               "precision=float32 for float32 throughout)")
@@ -230,6 +232,11 @@ def _links_line(texts: list[str], most: int = 8) -> str:
 def _groups_line(groups: dict[str, str]) -> str:
     return ("learnt within the categories of the column that sets their range (--set group_numerics=false to "
             "learn them on their own scale): " + ", ".join(f"{b} by {a}" for b, a in groups.items()))
+
+
+def _joints_line(joined: list[list[str]]) -> str:
+    return ("learnt together as one column of the combinations the training rows hold (--set join_categories=false "
+            "to learn them one by one): " + ", ".join(" & ".join(cols) for cols in joined))
 
 
 def _ratios_line(ratios: dict[str, str]) -> str:
@@ -359,6 +366,9 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     ratios = {d["column"]: d["source"] for d in meta.get("encoder", {}).get("ratios", [])}
     if ratios:
         con.print(literal(_ratios_line(ratios)))
+    joined = [d["columns"] for d in meta.get("encoder", {}).get("joints", [])]
+    if joined:
+        con.print(literal(_joints_line(joined)))
     from ..columns import describe_columns
     from ..schema import Schema
 

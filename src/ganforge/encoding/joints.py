@@ -14,8 +14,9 @@ values, so every generated pair is one the training rows hold, in the training r
 generator learns them.
 
 Columns are joined greedily, the most associated pair first (bias-corrected Cramér's V of at least
-``MIN_V``), while a joint holds at most ``MAX_MEMBERS`` columns and ``MAX_COMBOS`` combinations. A member has
-no rare-value bucket (at most ``max_categories`` categories); missing values are a value of their own.
+``join_min_association``, 0.3 by default), while a joint holds at most ``MAX_MEMBERS`` columns and
+``join_max_combinations`` combinations (64 by default). A member has no rare-value bucket (at most
+``max_categories`` categories); missing values are a value of their own.
 """
 
 from __future__ import annotations

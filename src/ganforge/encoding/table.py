@@ -167,7 +167,7 @@ class TableEncoder:
             cands = joint_candidates(self.features.columns, skip | in_rules | {self.schema.target}, o.max_categories)
             coded = {c.name: (self._codes(member_codec(c), df[c.name]), len(member_codec(c).categories))
                      for c in cands}
-            self.joints_ = find_joints(coded)
+            self.joints_ = find_joints(coded, o.join_min_association, o.join_max_combinations)
         members = self._members()
         self.codecs_: list[ColumnCodec] = []
         pending: dict[str, tuple[ColumnCodec, np.ndarray]] = {}  # numbers, fitted after the groups are found

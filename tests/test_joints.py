@@ -1,0 +1,115 @@
+"""Categories learnt together (``join_categories``): categorical columns that go closely together are encoded
+as one column of the combinations the training rows hold, and split again when decoded."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import SMALL, fitted_encoder
+from ganforge import Synthesizer
+from ganforge.encoding import joints
+from ganforge.errors import DataError
+
+#: which roles each status allows, and their shares (husband / wife only when married, a child never married)
+ROLES = {"married": (["husband", "wife"], [0.8, 0.2]), "single": (["child", "alone", "other"], [0.5, 0.4, 0.1]),
+         "divorced": (["alone", "child", "other"], [0.7, 0.1, 0.2])}
+
+
+def households(n=3000, seed=0):
+    """A status and a role that go together (8 of 9 x 5 pairs occur), a sex the role sets for husbands and
+    wives, a colour unrelated to anything, a region with missing values, an income and a label."""
+    rng = np.random.default_rng(seed)
+    status = rng.choice(list(ROLES), n, p=[0.5, 0.35, 0.15])
+    role = np.array([rng.choice(ROLES[s][0], p=ROLES[s][1]) for s in status])
+    sex = np.where(role == "husband", "m", np.where(role == "wife", "f", rng.choice(["m", "f"], n)))
+    region = rng.choice(["north", "south", "east"], n).astype(object)
+    region[rng.random(n) < 0.1] = None
+    income = rng.lognormal(10, 0.5, n) * np.where(status == "married", 1.3, 1.0)
+    label = np.where(rng.random(n) < np.where(status == "married", 0.35, 0.15), "yes", "no")
+    return pd.DataFrame({"status": status, "role": role, "sex": sex, "colour": rng.choice(["red", "blue"], n),
+                         "region": region, "income": income.round(0), "label": label})
+
+
+def encoder(df, **encoding):
+    return fitted_encoder(df, "label", **{"join_categories": True, **encoding})
+
+
+def test_cramers_v_tells_association_from_none():
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 4, 5000), rng.integers(0, 3, 5000)
+    assert joints.cramers_v(a, 4, b, 3) < 0.03
+    assert joints.cramers_v(a, 4, a, 4) == pytest.approx(1.0, abs=1e-3)
+    assert joints.cramers_v(a, 4, a // 2, 2) == pytest.approx(1.0, abs=1e-3)  # a function of a, V of the smaller
+    half = np.where(rng.random(5000) < 0.5, a, rng.integers(0, 4, 5000))
+    assert 0.3 < joints.cramers_v(a, 4, half, 4) < 0.7
+
+
+def test_finds_the_columns_that_go_together_and_no_others():
+    df = households()
+    found = encoder(df).joints_
+    assert [j.columns for j in found] == [["status", "role", "sex"]]
+    real = set(map(tuple, df[["status", "role", "sex"]].drop_duplicates().to_numpy()))
+    assert len(found[0].combos) == len(real) == 14  # 2 married + 3 x 2 single + 3 x 2 divorced
+    assert encoder(df, join_categories=False).joints_ == []
+    # the limits: two columns only leave sex out; under 8 combinations status and role (8) cannot join, the
+    # weaker status and sex (6) can; under 6 nothing joins
+    coded = _coded(df, ["status", "role", "sex"])
+    assert [j.columns for j in joints.find(coded, max_members=2)] == [["status", "role"]]
+    assert [j.columns for j in joints.find(coded, max_combos=7)] == [["status", "sex"]]
+    assert joints.find(coded, max_combos=5) == []
+
+
+def _coded(df, columns):
+    out = {}
+    for c in columns:
+        cats = sorted(df[c].unique())
+        out[c] = (pd.Index(cats).get_indexer(df[c]), len(cats))
+    return out
+
+
+def test_rows_come_back_through_the_joint_and_unseen_pairs_are_refused():
+    df = households()
+    df["region2"] = df["region"]  # a copy of a column with missing values: joined with it, missing included
+    enc = encoder(df)
+    assert ["region", "region2"] in [j.columns for j in enc.joints_]
+    back = enc.inverse_transform(enc.transform(df), codes=enc.condition_codes(df))
+    for c in ("status", "role", "sex", "colour", "region", "region2"):
+        pd.testing.assert_series_equal(back[c].astype(object), df[c].astype(object), check_names=False)
+    # the joint is one block of the encoded row, as wide as its combinations
+    widths = {c.spec.name: c.width for c in enc.codecs_}
+    assert widths["status & role & sex"] == 14 and "status" not in widths and "role" not in widths
+    bad = df.head(5).copy()
+    bad.loc[2, ["status", "role"]] = ["single", "husband"]  # each value known, never together
+    with pytest.raises(DataError, match="'status', 'role', 'sex'.*never occurred together"):
+        enc.transform(bad)
+
+
+@pytest.mark.slow
+def test_generated_rows_hold_only_real_combinations_in_their_shares(tmp_path):
+    df = households()
+    syn = Synthesizer("wcgan", "default", join_categories=True, seed=0, device="cpu", **SMALL).fit(df, target="label")
+    assert syn.summary()["joint_categories"] == [["status", "role", "sex"]]
+    rows = syn.sample(4000, seed=1)
+    cols = ["status", "role", "sex"]
+    real = df[cols].value_counts(normalize=True)
+    gen = rows[cols].value_counts(normalize=True)
+    assert set(gen.index) <= set(real.index)  # no husband who is single, no wife who is male
+    tvd = 0.5 * pd.concat([real, gen], axis=1).fillna(0).diff(axis=1).iloc[:, 1].abs().sum()
+    assert tvd < 0.08, tvd
+    # the label still reaches the joined columns: married rows are twice as often "yes"
+    yes = syn.sample(2000, condition={"label": "yes"}, seed=2)
+    no = syn.sample(2000, condition={"label": "no"}, seed=2)
+    assert (yes["status"] == "married").mean() > (no["status"] == "married").mean() + 0.1
+    again = Synthesizer.load(syn.save(tmp_path / "m.gfm"), device="cpu")
+    pd.testing.assert_frame_equal(again.sample(500, seed=3), syn.sample(500, seed=3))
+
+
+def test_fit_and_info_name_the_joints(tmp_path):
+    from conftest import cli_fit
+    from test_cli_polish import run
+
+    r, model = cli_fit(tmp_path, households(1000), "label", "join_categories=true")
+    line = ("learnt together as one column of the combinations the training rows hold (--set join_categories=false "
+            "to learn them one by one): status & role & sex")
+    assert line in r.stdout.splitlines()
+    assert "status & role & sex" in " ".join(run("info", str(model)).stdout.split())
