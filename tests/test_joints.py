@@ -113,3 +113,27 @@ def test_fit_and_info_name_the_joints(tmp_path):
             "to learn them one by one): status & role & sex")
     assert line in r.stdout.splitlines()
     assert "status & role & sex" in " ".join(run("info", str(model)).stdout.split())
+
+
+def test_the_moment_loss_sees_each_joined_columns_shares():
+    """Two labels whose generated rows hold the right share of each combination's first column but not of
+    the second, spread over four combinations: the loss on the members' shares is what tells them apart."""
+    import torch
+
+    from ganforge.encoding.base import Span
+    from ganforge.models.families.adversarial import conditional_moments
+    from ganforge.models.moments import moment_parts, with_parts
+
+    j = joints.Joint(["a", "b"], [2, 2], [[0, 0], [0, 1], [1, 0], [1, 1]])
+    parts = moment_parts([Span(1, "linear"), Span(4, "softmax", parts=j.parts)], torch.device("cpu"))
+    assert [(s, w) for s, w, _ in parts] == [(1, 4)]
+    rows = torch.tensor([[0.5, 0.1, 0.2, 0.3, 0.4]])
+    np.testing.assert_allclose(with_parts(rows, parts)[0, 5:].numpy(), [0.3, 0.7, 0.4, 0.6], atol=1e-6)
+    real = torch.tensor([[0.0, 1, 0, 0, 0], [0.0, 0, 0, 1, 0]])  # b's 0 then 0 (a: 0 and 1)
+    fake = torch.tensor([[0.0, 0, 1, 0, 0], [0.0, 0, 0, 0, 1]])  # a the same, b's 1 each time
+    cond = torch.tensor([[1.0], [1.0]])
+    plain = float(conditional_moments(fake, cond, real, cond))
+    seen = float(conditional_moments(with_parts(fake, parts), cond, with_parts(real, parts), cond))
+    # the combinations alone: 4 slots off by 0.5 of 5 columns; with the members: b's two codes off by 1 more
+    assert plain == pytest.approx(4 * 0.25 / 5)
+    assert seen == pytest.approx((4 * 0.25 + 2 * 1.0) / 9)

@@ -26,6 +26,9 @@ class Span:
     #: a choice span whose value follows another span's (``ganforge.encoding.links``): for each link,
     #: (the leader span's first column, its width, the leader's slot, this span's slot, both ways)
     links: tuple = ()
+    #: a joint's span (``ganforge.encoding.joints``): for each joined column, its number of codes and each
+    #: combination's code in it, so that a loss on the encoded row can see each column's shares too
+    parts: tuple = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

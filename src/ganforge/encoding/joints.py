@@ -75,6 +75,11 @@ class Joint:
         table = np.asarray(self.combos, dtype=np.int64)
         return [table[codes, i] for i in range(len(self.columns))]
 
+    @property
+    def parts(self) -> tuple:
+        """For each column, its number of codes and each combination's code in it (``Span.parts``)."""
+        return tuple((k, tuple(int(c[i]) for c in self.combos)) for i, k in enumerate(self.sizes))
+
     def to_dict(self) -> dict[str, Any]:
         return {"columns": self.columns, "sizes": self.sizes, "combos": self.combos, "v": self.v}
 

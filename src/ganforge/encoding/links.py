@@ -30,7 +30,7 @@ that keep each (:func:`kept`), whatever made them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -271,4 +271,4 @@ def attach(spans: list[Span], first: dict[tuple[str, int], int], links: list[Lin
     for ln in links:
         li, fi = first[(ln.leader, ln.leader_span)], first[(ln.follower, ln.follower_span)]
         extra.setdefault(fi, []).append((starts[li], spans[li].width, ln.leader_slot, ln.follower_slot, ln.both))
-    return [Span(s.width, s.activation, s.tau, tuple(extra[i])) if i in extra else s for i, s in enumerate(spans)]
+    return [replace(s, links=tuple(extra[i])) if i in extra else s for i, s in enumerate(spans)]

@@ -296,7 +296,9 @@ class TableEncoder:
     @property
     def spans(self) -> list[Span]:
         """The spans of the encoded row, in order; a linked value's follower span carries its links."""
-        spans = [s for c in self.codecs_ for s in c.spans]
+        joints = self._joint_names
+        spans = [dataclasses.replace(s, parts=joints[c.spec.name].parts) if c.spec.name in joints else s
+                 for c in self.codecs_ for s in c.spans]
         if not self.links_:
             return spans
         first = {(c.spec.name, i): k for k, (c, i) in

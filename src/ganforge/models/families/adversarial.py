@@ -27,6 +27,7 @@ from ...training import collectives, kernels
 from ...training.collectives import SINGLE, Context
 from ...training.family import Family
 from ..losses import AdversarialLoss, get_loss
+from ..moments import moment_parts, with_parts
 from ..networks import Discriminator, Generator, LabelClassifier
 
 
@@ -69,6 +70,9 @@ class AdversarialFamily(Family):
         #: conditional models: the generator's loss adds this weight x the squared distance between the
         #: mean encoded row of each label in its batch and in the last critic step's real batch
         self.moment_weight = moment_weight
+        #: joints' spans (start, width, combination -> each column's code as a 0/1 matrix): the moment loss sees
+        #: each joined column's shares too, not only the combinations' (``moment_parts``)
+        self.moment_parts: list[tuple[int, int, torch.Tensor]] = []
         self._last_real: tuple[torch.Tensor, torch.Tensor] | None = None
         self.precision, self.private, self.dist = precision, private, dist
         self.device = device or torch.device("cpu")
@@ -305,7 +309,9 @@ class AdversarialFamily(Family):
             adversarial = self.loss.generator(self.discriminator(fake, cond))
             loss = adversarial
             if self.moment_weight > 0 and self._last_real is not None and cond is not None:
-                loss = loss + self.moment_weight * conditional_moments(fake, cond, *self._last_real)
+                real, real_cond = self._last_real
+                loss = loss + self.moment_weight * conditional_moments(
+                    with_parts(fake, self.moment_parts), cond, with_parts(real, self.moment_parts), real_cond)
             if self.classifier is not None:
                 self.classifier.eval().requires_grad_(False)  # no dropout: the classifier's own prediction
                 if self.classifier_loss in ("matched", "quantile"):
@@ -403,7 +409,7 @@ class AdversarialFamily(Family):
                 if m is not None:
                     collectives.broadcast_module(m)
         loss = get_loss(config.loss)
-        return cls(generator, discriminator, loss, None, batch_size=t.batch_size // dist.world_size,
+        family = cls(generator, discriminator, loss, None, batch_size=t.batch_size // dist.world_size,
                    n_critic=t.n_critic, gp_lambda=t.gp_lambda, gp_every=t.gp_every, lr_g=t.lr_g, lr_d=t.lr_d,
                    betas=tuple(t.betas), weight_decay_g=t.weight_decay_g, weight_decay_d=t.weight_decay_d,
                    pretrain_critic_steps=t.pretrain_critic_steps, ema_decay=float(t.ema_decay),
@@ -412,6 +418,8 @@ class AdversarialFamily(Family):
                    moment_weight=float(t.moment_weight),
                    precision=kernels.resolve_precision(t.precision, device),
                    private=None if private is None else private(discriminator, loss), device=device, dist=dist)
+        family.moment_parts = moment_parts(spans, device)
+        return family
 
 
 def conditional_moments(fake: torch.Tensor, cond: torch.Tensor, real: torch.Tensor, real_cond: torch.Tensor
