@@ -126,7 +126,10 @@ def test_the_moment_loss_sees_each_joined_columns_shares():
 
     j = joints.Joint(["a", "b"], [2, 2], [[0, 0], [0, 1], [1, 0], [1, 1]])
     parts = moment_parts([Span(1, "linear"), Span(4, "softmax", parts=j.parts)], torch.device("cpu"))
-    assert [(s, w) for s, w, _ in parts] == [(1, 4)]
+    assert parts[0].tolist() == [1, 2, 3, 4] and parts[1].shape == (4, 4)
+    two = moment_parts([Span(2, "softmax", parts=((2, (0, 1)),)), Span(1, "linear"), Span(4, "softmax", parts=j.parts)],
+                       torch.device("cpu"))  # two joints: one gather, a block-diagonal matrix
+    assert two[0].tolist() == [0, 1, 3, 4, 5, 6] and two[1].shape == (6, 6) and float(two[1][:2, 2:].abs().sum()) == 0
     rows = torch.tensor([[0.5, 0.1, 0.2, 0.3, 0.4]])
     np.testing.assert_allclose(with_parts(rows, parts)[0, 5:].numpy(), [0.3, 0.7, 0.4, 0.6], atol=1e-6)
     real = torch.tensor([[0.0, 1, 0, 0, 0], [0.0, 0, 0, 1, 0]])  # b's 0 then 0 (a: 0 and 1)

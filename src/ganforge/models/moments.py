@@ -8,23 +8,35 @@ from __future__ import annotations
 import torch
 
 
-def moment_parts(spans, device) -> list[tuple[int, int, torch.Tensor]]:
-    """Each joint span's place and its combinations' columns' codes as a (combinations x codes) 0/1 matrix."""
-    out, start = [], 0
+def moment_parts(spans, device) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The joint spans' columns of the encoded row, and one block-diagonal 0/1 matrix from their combinations to
+    each joined column's codes (one gather and one product per batch however many joints); None without
+    joints."""
+    columns, blocks, start = [], [], 0
     for s in spans:
         if s.parts:
-            blocks = []
+            columns.extend(range(start, start + s.width))
             for k, codes in s.parts:
                 m = torch.zeros(s.width, k)
                 m[torch.arange(s.width), torch.tensor(codes)] = 1.0
                 blocks.append(m)
-            out.append((start, s.width, torch.cat(blocks, 1).to(device)))
         start += s.width
-    return out
+    if not columns:
+        return None
+    matrix = torch.zeros(len(columns), sum(b.shape[1] for b in blocks))
+    row = col = 0
+    for s in spans:  # each joint's blocks side by side over its own rows
+        if s.parts:
+            for k, _ in s.parts:
+                matrix[row:row + s.width, col:col + k] = blocks.pop(0)
+                col += k
+            row += s.width
+    return torch.tensor(columns, device=device), matrix.to(device)
 
 
-def with_parts(rows: torch.Tensor, parts: list[tuple[int, int, torch.Tensor]]) -> torch.Tensor:
+def with_parts(rows: torch.Tensor, parts: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
     """``rows`` with each joint's columns' one-hot shares beside (the combinations' probabilities summed)."""
-    if not parts:
+    if parts is None:
         return rows
-    return torch.cat([rows] + [rows[:, s:s + w].float() @ m for s, w, m in parts], 1)
+    columns, matrix = parts
+    return torch.cat([rows, rows[:, columns].float() @ matrix], 1)

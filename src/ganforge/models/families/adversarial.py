@@ -70,9 +70,9 @@ class AdversarialFamily(Family):
         #: conditional models: the generator's loss adds this weight x the squared distance between the
         #: mean encoded row of each label in its batch and in the last critic step's real batch
         self.moment_weight = moment_weight
-        #: joints' spans (start, width, combination -> each column's code as a 0/1 matrix): the moment loss sees
-        #: each joined column's shares too, not only the combinations' (``moment_parts``)
-        self.moment_parts: list[tuple[int, int, torch.Tensor]] = []
+        #: the joints' columns and their combinations -> each joined column's codes (``moments.moment_parts``): the
+        #: moment loss sees each joined column's shares too, not only the combinations'
+        self.moment_parts: tuple[torch.Tensor, torch.Tensor] | None = None
         self._last_real: tuple[torch.Tensor, torch.Tensor] | None = None
         self.precision, self.private, self.dist = precision, private, dist
         self.device = device or torch.device("cpu")
