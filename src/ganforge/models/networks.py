@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ..encoding.base import Span
+from .moments import with_parts
 
 _ACT = {
     "relu": lambda: nn.ReLU(),
@@ -412,9 +413,13 @@ class LabelClassifier(nn.Module):
     """Logits over a conditional model's labels from an encoded row: the training aid of
     ``classifier_weight`` (ganforge.training.Trainer), with the critic's hidden layers."""
 
-    def __init__(self, data_dim: int, n_labels: int, layers):
+    def __init__(self, data_dim: int, n_labels: int, layers, parts=None):
         super().__init__()
-        self.body = build_mlp(data_dim, layers, n_labels)
+        #: joints' columns and matrix (``moments.moment_parts``): each joined column's one-hot beside its
+        #: combinations', so that a label's relation to one column is learnt from all its combinations' rows
+        self.parts = parts
+        extra = 0 if parts is None else parts[1].shape[1]
+        self.body = build_mlp(data_dim + extra, layers, n_labels)
 
     def forward(self, x):
-        return self.body(x)
+        return self.body(with_parts(x, self.parts))

@@ -397,12 +397,13 @@ class AdversarialFamily(Family):
         ``training``: with the networks only training uses (the label classifier); the batch source is
         set afterwards (``family.source``). ``private(discriminator, loss)`` makes the DP critic."""
         net, t = config.network, config.training
+        parts = moment_parts(spans, device)  # joints: each joined column's one-hot beside its combinations'
         generator = Generator(net.latent_dim, n_labels, net.generator_layers, spans).to(device)
         discriminator = Discriminator(width, n_labels, net.discriminator_layers, net.pac).to(device)
         # the label classifier is a training aid only: not in the model file (checkpoints hold it)
         classifier = None
         if training and t.classifier_weight > 0 and n_labels > 1:
-            classifier = LabelClassifier(width, n_labels, net.discriminator_layers).to(device)
+            classifier = LabelClassifier(width, n_labels, net.discriminator_layers, parts).to(device)
         if dist.active:
             # the same initial weights everywhere (built from the same seed; made sure of)
             for m in (generator, discriminator, classifier):
@@ -418,7 +419,7 @@ class AdversarialFamily(Family):
                    moment_weight=float(t.moment_weight),
                    precision=kernels.resolve_precision(t.precision, device),
                    private=None if private is None else private(discriminator, loss), device=device, dist=dist)
-        family.moment_parts = moment_parts(spans, device)
+        family.moment_parts = parts
         return family
 
 
