@@ -142,24 +142,23 @@ def test_the_moment_loss_sees_each_joined_columns_shares():
     assert seen == pytest.approx((4 * 0.25 + 2 * 1.0) / 9)
 
 
-def test_the_classifier_and_the_critic_see_each_joined_columns_one_hot():
-    """Their first layers get each joined column's one-hot beside the combinations' (a label that depends on
+def test_the_label_classifier_sees_each_joined_columns_one_hot():
+    """Its first layer gets each joined column's one-hot beside the combinations' (a label that depends on
     one joined column is then learnt from all the combinations that hold its value)."""
     import torch
 
     from ganforge.encoding.base import Span
     from ganforge.models.moments import moment_parts
-    from ganforge.models.networks import Discriminator, LabelClassifier
+    from ganforge.models.networks import LabelClassifier
 
     j = joints.Joint(["a", "b"], [2, 3], [[0, 0], [0, 1], [1, 1], [1, 2]])
     parts = moment_parts([Span(2, "linear"), Span(4, "softmax", parts=j.parts)], torch.device("cpu"))
     layers = [{"width": 8, "activation": "relu"}]
     clf = LabelClassifier(6, 2, layers, parts)
-    critic = Discriminator(6, 2, layers, pac=2, parts=parts)
-    assert clf.body[0].in_features == 6 + 5 and critic.in_dim == (6 + 5 + 2) * 2
+    assert clf.body[0].in_features == 6 + 5
     x = torch.zeros(4, 6)
     x[torch.arange(4), 2 + torch.arange(4)] = 1.0
-    assert clf(x).shape == (4, 2) and critic(x, torch.eye(2)[[0, 1, 0, 1]]).shape == (2,)
+    assert clf(x).shape == (4, 2)
     # what the first layer gets: the row, then a's and b's one-hots summed from the combinations
     seen = torch.cat([x, x[:, 2:6] @ parts[1]], 1)
     assert seen[:, 6:].tolist() == [[1, 0, 1, 0, 0], [1, 0, 0, 1, 0], [0, 1, 0, 1, 0], [0, 1, 0, 0, 1]]

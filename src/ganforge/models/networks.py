@@ -395,17 +395,13 @@ class Discriminator(nn.Module):
     collapse visible to it; the batch size must then be a multiple of ``pac``.
     """
 
-    def __init__(self, data_dim: int, cond_dim: int, layers, pac: int = 1, parts=None):
+    def __init__(self, data_dim: int, cond_dim: int, layers, pac: int = 1):
         super().__init__()
         self.pac = pac
-        #: joints (``moments.moment_parts``): the critic sees each joined column's one-hot beside its combinations'
-        self.parts = parts
-        extra = 0 if parts is None else parts[1].shape[1]
-        self.in_dim = (data_dim + extra + cond_dim) * pac
+        self.in_dim = (data_dim + cond_dim) * pac
         self.body = build_mlp(self.in_dim, layers, 1)
 
     def forward(self, x, cond=None):
-        x = with_parts(x, self.parts)
         if cond is not None:
             x = torch.cat([x, cond], dim=1)
         # float32 scores under bfloat16 autocast too: the losses and the curves they report keep

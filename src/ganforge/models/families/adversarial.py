@@ -399,7 +399,7 @@ class AdversarialFamily(Family):
         net, t = config.network, config.training
         parts = moment_parts(spans, device)  # joints: each joined column's one-hot beside its combinations'
         generator = Generator(net.latent_dim, n_labels, net.generator_layers, spans).to(device)
-        discriminator = Discriminator(width, n_labels, net.discriminator_layers, net.pac, parts).to(device)
+        discriminator = Discriminator(width, n_labels, net.discriminator_layers, net.pac).to(device)
         # the label classifier is a training aid only: not in the model file (checkpoints hold it)
         classifier = None
         if training and t.classifier_weight > 0 and n_labels > 1:
