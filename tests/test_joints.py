@@ -95,7 +95,8 @@ def test_generated_rows_hold_only_real_combinations_in_their_shares(tmp_path):
     gen = rows[cols].value_counts(normalize=True)
     assert set(gen.index) <= set(real.index)  # no husband who is single, no wife who is male
     tvd = 0.5 * pd.concat([real, gen], axis=1).fillna(0).diff(axis=1).iloc[:, 1].abs().sum()
-    assert tvd < 0.08, tvd
+    # 0.017 at seeds 0 and 1; learnt one by one (join_categories=false) the same fit gives 0.064
+    assert tvd < 0.035, tvd
     # the label still reaches the joined columns: married rows are twice as often "yes"
     yes = syn.sample(2000, condition={"label": "yes"}, seed=2)
     no = syn.sample(2000, condition={"label": "no"}, seed=2)
