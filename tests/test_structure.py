@@ -8,7 +8,7 @@ import pytest
 from ganforge import evaluate
 from ganforge.metrics.detection import detection
 from ganforge.metrics.fidelity import fidelity
-from ganforge.metrics.structure import conditional_shift, strongest_pairs, target_pairs
+from ganforge.metrics.structure import conditional_shift, strongest_pairs, target_pairs, unseen_combinations
 from ganforge.schema import infer_schema
 
 
@@ -95,3 +95,33 @@ def test_the_evaluation_summary_judges_pairs_and_the_conditional_shift():
     assert bad["strong_pairs_kept"].verdict.startswith("poor")
     assert ok["conditional_shift"].good and bad["conditional_shift"].verdict.startswith("poor")
     assert "TabSyn's score" in bad["detection_auc"].verdict
+
+
+def households(n, seed, independent=False):
+    """A status and the role it allows (a husband is married, a child never); ``independent``: each column
+    keeps its shares but the two are drawn apart, as a generator that learns each category alone draws them."""
+    rng = np.random.default_rng(seed)
+    status = rng.choice(["married", "single"], n, p=[0.5, 0.5])
+    role = np.where(status == "married", rng.choice(["husband", "wife"], n), rng.choice(["child", "alone"], n))
+    if independent:
+        role = rng.permutation(role)
+    return pd.DataFrame({"status": status, "role": role, "colour": rng.choice(["red", "blue"], n),
+                         "label": rng.choice(["yes", "no"], n)})
+
+
+def test_combinations_no_real_row_holds_are_counted_and_named():
+    real, held_out = households(2000, 0), households(1000, 1)
+    schema = infer_schema(real, target="label")
+    apart = households(2000, 2, independent=True)
+    found = unseen_combinations(real, apart, fidelity(real, apart, schema), real, held_out)
+    assert [(u["column_a"], u["column_b"]) for u in found] == [("status", "role")]  # colour is unrelated
+    assert found[0]["share"] == pytest.approx(0.5, abs=0.04) and found[0]["reference"] == 0.0
+    same = households(2000, 3)
+    assert unseen_combinations(real, same, fidelity(real, same, schema), real, held_out)[0]["share"] == 0.0
+    said = {v.name: v for v in evaluate(real, apart, test=held_out, target="label", tsne=False,
+                                        utility_classifiers=("logistic_regression",)).verdicts()}
+    assert "of synthetic rows hold values of status and role that no real row holds together (held-out real " \
+           "rows: 0.0%)" in said["strong_pairs_kept"].verdict
+    ok = {v.name: v for v in evaluate(real, same, test=held_out, target="label", tsne=False,
+                                      utility_classifiers=("logistic_regression",)).verdicts()}
+    assert "no real row holds" not in ok["strong_pairs_kept"].verdict

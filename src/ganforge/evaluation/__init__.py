@@ -26,7 +26,7 @@ from ..metrics.measure import Tables
 from ..metrics.membership import membership_inference
 from ..metrics.privacy import closest_real_rows, privacy
 from ..metrics.projection import projections
-from ..metrics.structure import conditional_shift, strongest_pairs, target_pairs
+from ..metrics.structure import conditional_shift, strongest_pairs, target_pairs, unseen_combinations
 from ..metrics.utility import utility
 from ..schema import Schema, infer_schema, jsonable
 from .measures import MEASURES
@@ -93,6 +93,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame | N
     t = time.perf_counter()
     fid = fidelity(real, synthetic, schema, target=target)
     pairs, label_pairs = strongest_pairs(fid), target_pairs(fid, target)
+    unseen = unseen_combinations(real, synthetic, fid, train, test)
     timings["fidelity"] = time.perf_counter() - t
     shift = None
     if target is not None:
@@ -155,7 +156,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, test: pd.DataFrame | N
     timings["projections"] = time.perf_counter() - t
     history = syn.history_ if syn is not None and len(getattr(syn, "history_", [])) else None
     return EvaluationResult(schema, fid, det, util, priv, member, disc, inspection, proj, history, target, timings,
-                            pairs=pairs, target_pairs=label_pairs, conditional=shift,
+                            pairs=pairs, target_pairs=label_pairs, unseen=unseen, conditional=shift,
                             n_train=len(train), n_test=len(test), real=real, synthetic=synthetic, rules=rules_kept,
                             measures=measured)
 

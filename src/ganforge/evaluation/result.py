@@ -39,6 +39,8 @@ class EvaluationResult:
     #: the strongest real associations and every pair with the target, kept or lost
     pairs: list[PairKept] = field(default_factory=list)
     target_pairs: list[PairKept] = field(default_factory=list)
+    #: pairs of associated categorical columns: the share of synthetic rows in combinations no real row holds
+    unseen: list[dict[str, Any]] = field(default_factory=list)
     #: each column's distribution given each label, against the real one
     conditional: ConditionalShift | None = None
     real: pd.DataFrame | None = field(default=None, repr=False)
@@ -99,6 +101,7 @@ class EvaluationResult:
                 "label_trends": self.label_trends,
                 "strongest_pairs": [p.to_dict() for p in self.pairs],
                 "target_pairs": [p.to_dict() for p in self.target_pairs],
+                "unseen_combinations": self.unseen,
                 "conditional_shift": plain(self.conditional) if self.conditional else None,
             },
             "detection": (plain(self.detection) | {"tabsyn_score": self.detection.tabsyn_score,

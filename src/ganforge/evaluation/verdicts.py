@@ -76,7 +76,7 @@ def judge(self) -> list[Verdict]:
     if lt is not None:
         out.append(label_trends_verdict(lt, self.target))
     if self.pairs:
-        out.append(pairs_verdict(self.pairs))
+        out.append(pairs_verdict(self.pairs, getattr(self, "unseen", None)))
     if self.conditional is not None and not math.isnan(self.conditional.score):
         out.append(conditional_verdict(self.conditional))
     out.extend(measure_verdicts(getattr(self, "measures", None) or {}))
@@ -130,7 +130,12 @@ PAIRS_KEPT = (0.8, 0.5)
 SHIFT_ABOVE = (0.03, 0.08)
 
 
-def pairs_verdict(pairs) -> Verdict:
+#: a pair's share of synthetic rows in combinations no real row holds that the verdict names: at least this, and
+#: this much above the held-out real rows' share
+UNSEEN_NAMED = 0.05
+
+
+def pairs_verdict(pairs, unseen=None) -> Verdict:
     kept = sum(p.kept for p in pairs)
     share = kept / len(pairs)
     lost = [p for p in pairs if not p.kept]
@@ -138,6 +143,11 @@ def pairs_verdict(pairs) -> Verdict:
     text = (f"{_band(share, *PAIRS_KEPT)}: {kept} of the {len(pairs)} strongest real associations kept (within 0.1)"
             + (f"; the furthest, {worst.column_a}-{worst.column_b}, is {worst.real:.3f} real, {worst.synthetic:.3f} "
                f"synthetic" if worst else ""))
+    u = max(unseen or [], key=lambda d: d["share"] - (d["reference"] or 0.0), default=None)
+    if u is not None and u["share"] >= UNSEEN_NAMED and u["share"] - (u["reference"] or 0.0) >= UNSEEN_NAMED:
+        ref = f" (held-out real rows: {u['reference']:.1%})" if u["reference"] is not None else ""
+        text += (f"; {u['share']:.1%} of synthetic rows hold values of {u['column_a']} and {u['column_b']} that no "
+                 f"real row holds together{ref}")
     return Verdict("strong_pairs_kept", share, text, share >= PAIRS_KEPT[0])
 
 

@@ -125,3 +125,43 @@ def conditional_shift(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema, t
         ref = _distances(real, test, schema, target, labels, min_rows)
         out.reference, out.reference_distances = _summary(ref, shares), ref
     return out
+
+
+#: a pair of categorical columns is examined for unseen combinations from this Cramér's V in the real rows
+UNSEEN_MIN_V = 0.3
+
+
+def unseen_combinations(real: pd.DataFrame, synthetic: pd.DataFrame, fid: FidelityResult,
+                        train: pd.DataFrame | None = None, test: pd.DataFrame | None = None, k: int = 5
+                        ) -> list[dict[str, Any]]:
+    """For each pair of categorical columns associated in the real rows (Cramér's V >= ``UNSEEN_MIN_V``): the
+    share of synthetic rows whose two values never occur together in a real row, and the share of held-out
+    ``test`` rows whose values never occur together in ``train`` (default: the real rows), what sampling
+    noise alone gives (combinations too rare to be in every sample); largest first.
+    A generator that learns each category on its own spreads rows over combinations that do not exist
+    (a husband never married), which no per-column or averaged pair score shows."""
+    scores = fid.pair_scores()
+    if scores.empty:
+        return []
+    pairs = scores[(scores["kind"] == "cramers_v") & (scores["real"] >= UNSEEN_MIN_V)]
+    out = []
+    for r in pairs.itertuples():
+        share = _unseen_share(real, synthetic, r.column_a, r.column_b)
+        ref = (_unseen_share(real if train is None else train, test, r.column_a, r.column_b)
+               if test is not None else None)
+        out.append({"column_a": r.column_a, "column_b": r.column_b, "real_v": float(r.real), "share": share,
+                    "reference": ref})
+    return sorted(out, key=lambda d: -d["share"])[:k]
+
+
+def _unseen_share(seen_in: pd.DataFrame, rows: pd.DataFrame, a: str, b: str) -> float:
+    seen = set(_pair_keys(seen_in, a, b))
+    return float(np.mean([key not in seen for key in _pair_keys(rows, a, b)])) if len(rows) else 0.0
+
+
+def _pair_keys(df: pd.DataFrame, a: str, b: str) -> list[tuple[Any, Any]]:
+    """Each row's two values, missing as one value of its own."""
+    def col(c):
+        s = df[c].astype(object)
+        return s.where(s.notna(), "<missing>").tolist()
+    return list(zip(col(a), col(b)))

@@ -53,6 +53,11 @@ img{max-width:100%;border:1px solid #eee;margin:.5em 0} section{margin-top:2em}
 <table><tr><th class="l">pair</th><th class="l">measure</th><th>real</th><th>synthetic</th><th class="l">kept</th></tr>
 {% for p in pairs %}<tr><td class="l">{{ p.column_a }} - {{ p.column_b }}</td><td class="l">{{ p.kind }}</td><td>{{ '%.3f' % p.real }}</td><td>{{ '%.3f' % p.synthetic }}</td><td class="l {{ 'good' if p.kept else 'bad' }}">{{ 'kept' if p.kept else 'lost' }}</td></tr>
 {% endfor %}</table>{% endif %}
+{% if unseen %}<h3>Combinations that do not exist</h3>
+<p>For the pairs of associated categories (Cramér's V at least 0.3 in the real rows): the share of synthetic rows whose two values no real row holds together, beside the share of held-out real rows whose two values no training row holds (what sampling alone gives).</p>
+<table><tr><th class="l">pair</th><th>Cramér's V (real)</th><th>synthetic rows</th><th>held-out real rows</th></tr>
+{% for u in unseen %}<tr><td class="l">{{ u.column_a }} - {{ u.column_b }}</td><td>{{ '%.3f' % u.real_v }}</td><td>{{ '%.1f%%' % (100 * u.share) }}</td><td>{{ '%.1f%%' % (100 * u.reference) if u.reference is not none else '-' }}</td></tr>
+{% endfor %}</table>{% endif %}
 {% if tpairs %}<h3>Every pair with {{ target }}</h3>
 <table><tr><th class="l">column</th><th class="l">measure</th><th>real</th><th>synthetic</th><th class="l">kept</th></tr>
 {% for p in tpairs %}<tr><td class="l">{{ p.column_b if p.column_a == target else p.column_a }}</td><td class="l">{{ p.kind }}</td><td>{{ '%.3f' % p.real }}</td><td>{{ '%.3f' % p.synthetic }}</td><td class="l {{ 'good' if p.kept else 'bad' }}">{{ 'kept' if p.kept else 'lost' }}</td></tr>
@@ -162,7 +167,8 @@ def render_html(result: Any) -> str:
         n_real=len(result.real) if result.real is not None else "?", n_test=result.n_test,
         n_synth=len(result.synthetic) if result.synthetic is not None else "?", target=result.target,
         verdicts=result.verdicts(), fid=result.fidelity, label=result.label_trends, det=det, importance=importance,
-        alone=alone, pairs=result.pairs, tpairs=result.target_pairs, shift=shift, shift_rows=shift_rows,
+        alone=alone, pairs=result.pairs, tpairs=result.target_pairs,
+        unseen=[u for u in result.unseen if u["share"] > 0], shift=shift, shift_rows=shift_rows,
         disc=result.discriminator, insp=result.fooled_inspection, util=result.utility,
         ratio=result.utility.ratio("roc_auc") if result.utility else {}, priv=result.privacy, mem=result.membership, closest=closest,
         closest_columns=closest_columns, rules=getattr(result, "rules", None) or [],
