@@ -124,6 +124,10 @@ GANFORGE = {
     # the same since the label classifier sees each joined column's one-hot beside its combinations' (9e0c0f9-)
     "ganforge-joint3": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
                                              "group_numerics": True, "ratio_numerics": True, "join_categories": True}),
+    # the same since a pair the limits refuse closes both its groups (no column joined with a weaker partner
+    # than one it could not join)
+    "ganforge-joint5": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
+                                             "group_numerics": True, "ratio_numerics": True, "join_categories": True}),
     # the same for columns that go together most closely only (nearly one fact in two columns)
     "ganforge-joint-strict": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile",
                                                    "link_values": True, "group_numerics": True, "ratio_numerics": True,

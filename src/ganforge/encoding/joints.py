@@ -113,7 +113,10 @@ def _combos(codes: list[np.ndarray], sizes: list[int]) -> np.ndarray:
 def find(coded: dict[str, tuple[np.ndarray, int]], min_v: float = MIN_V, max_combos: int = MAX_COMBOS,
          max_members: int = MAX_MEMBERS) -> list[Joint]:
     """The joints among ``coded`` (column -> (codes, number of codes), in the schema's order): pairs by
-    falling association, each joining two groups while the union keeps the limits."""
+    falling association, each joining two groups while the union keeps the limits. A pair the limits refuse
+    closes both its groups: a column is never joined with a weaker partner than one it could not join, which
+    would put its stronger pair in two joints' lookup tables (on Caravan, fire-policy contribution and count
+    ended in two joints and 48% of generated rows held pairs of them no real row holds)."""
     names = list(coded)
     pairs = []
     for i, a in enumerate(names):
@@ -123,13 +126,15 @@ def find(coded: dict[str, tuple[np.ndarray, int]], min_v: float = MIN_V, max_com
                 pairs.append((v, names.index(a), names.index(b)))
     group = {n: [n] for n in names}
     strength: dict[str, float] = {}
+    closed: set[str] = set()
     for v, i, j in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
         ga, gb = group[names[i]], group[names[j]]
-        if ga is gb or len(ga) + len(gb) > max_members:
+        if ga is gb:
             continue
         members = sorted(ga + gb, key=names.index)
-        n_combos = len(_combos([coded[m][0] for m in members], [coded[m][1] for m in members]))
-        if n_combos > max_combos:
+        if closed & set(members) or len(members) > max_members or \
+                len(_combos([coded[m][0] for m in members], [coded[m][1] for m in members])) > max_combos:
+            closed.update(members)
             continue
         for m in members:
             group[m] = members
