@@ -71,6 +71,10 @@ V02 = {"moment_weight": 0.0, "numeric_encoding": "mode_specific", "classifier_we
 #: what 0.4 and 0.5 were, on top of today's preset (the candidates below were measured on 0.4's)
 V04 = {"classifier_weight": 0.0, "link_values": False, **V06}
 V05 = {"link_values": False, **V06}
+#: the default of 0.7 as a benchmark system names it (the preset may move on), and it with joined categories
+V07 = {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True, "group_numerics": True,
+       "ratio_numerics": True, "join_categories": False}
+JOINED = {**V07, "join_categories": True}
 #: ganforge systems: name -> (model, preset, overrides)
 GANFORGE = {
     "ganforge-default": ("wcgan", "default", {}),
@@ -112,27 +116,16 @@ GANFORGE = {
     "ganforge-group": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
                                             "group_numerics": True, "ratio_numerics": False, "join_categories": False}),
     # and numbers learnt as a multiple of another (ratio_numerics): the default of 0.7
-    "ganforge-ratio": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
-                                            "group_numerics": True, "ratio_numerics": True, "join_categories": False}),
-    # and categorical columns that go together learnt as one column of their combinations (join_categories); its
-    # recorded cells (docs/measurements/breadth.md, sixth session) are 55ddf08's, whose moment loss saw only the
-    # combinations' shares; ganforge-joint2 is the same options since the loss sees each joined column's too
-    "ganforge-joint": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
-                                            "group_numerics": True, "ratio_numerics": True, "join_categories": True}),
-    "ganforge-joint2": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
-                                             "group_numerics": True, "ratio_numerics": True, "join_categories": True}),
-    # the same since the label classifier sees each joined column's one-hot beside its combinations' (9e0c0f9-)
-    "ganforge-joint3": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
-                                             "group_numerics": True, "ratio_numerics": True, "join_categories": True}),
-    # the same since a pair the limits refuse closes both its groups (no column joined with a weaker partner
-    # than one it could not join)
-    "ganforge-joint5": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True,
-                                             "group_numerics": True, "ratio_numerics": True, "join_categories": True}),
+    "ganforge-ratio": ("wcgan", "default", V07),
+    # and categorical columns that go together learnt as one column of their combinations (join_categories). The
+    # same options measure the code of four commits (docs/measurements/breadth.md, sixth session): ganforge-joint
+    # 55ddf08's, whose moment loss saw only the combinations' shares; ganforge-joint2 since the loss sees each
+    # joined column's too (440a0e4); ganforge-joint3 since the label classifier does (8617fdc); ganforge-joint5
+    # since a pair the limits refuse closes both its groups (8580df1)
+    **{name: ("wcgan", "default", JOINED) for name in ("ganforge-joint", "ganforge-joint2", "ganforge-joint3",
+                                                          "ganforge-joint5")},
     # the same for columns that go together most closely only (nearly one fact in two columns)
-    "ganforge-joint-strict": ("wcgan", "default", {"classifier_weight": 1.0, "classifier_loss": "quantile",
-                                                   "link_values": True, "group_numerics": True, "ratio_numerics": True,
-                                                   "join_categories": True, "join_min_association": 0.6,
-                                                   "join_max_combinations": 16}),
+    "ganforge-joint-strict": ("wcgan", "default", {**JOINED, "join_min_association": 0.6, "join_max_combinations": 16}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
 
