@@ -54,19 +54,13 @@ class Joint:
     def name(self) -> str:
         return " & ".join(self.columns)
 
-    def _key(self, codes: list[np.ndarray]) -> np.ndarray:
-        key = np.zeros(len(codes[0]), dtype=np.int64)
-        for c, k in zip(codes, self.sizes):
-            key = key * k + c
-        return key
-
     def codes(self, member_codes: list[np.ndarray]) -> np.ndarray:
         """Each row's combination code (-1 for a combination the training rows did not hold)."""
         if self._index is None:
-            keys = self._key([np.array([c[i] for c in self.combos], dtype=np.int64) for i in range(len(self.sizes))])
+            keys = _keys(list(np.asarray(self.combos, dtype=np.int64).T), self.sizes)
             self._index = (np.argsort(keys), np.sort(keys))
         order, sorted_keys = self._index
-        key = self._key(member_codes)
+        key = _keys(member_codes, self.sizes)
         pos = np.clip(np.searchsorted(sorted_keys, key), 0, len(sorted_keys) - 1)
         return np.where(sorted_keys[pos] == key, order[pos], -1)
 
@@ -103,11 +97,13 @@ def cramers_v(a: np.ndarray, ka: int, b: np.ndarray, kb: int) -> float:
     return float(np.sqrt(phi2 / max(min(kc - 1, rc - 1), 1e-12)))
 
 
+def _keys(codes: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+    """Each row's codes (one array per column) as one number (mixed radix by the columns' sizes)."""
+    return np.ravel_multi_index(tuple(np.asarray(c, dtype=np.int64) for c in codes), tuple(sizes))
+
+
 def _combos(codes: list[np.ndarray], sizes: list[int]) -> np.ndarray:
-    key = np.zeros(len(codes[0]), dtype=np.int64)
-    for c, k in zip(codes, sizes):
-        key = key * k + c
-    return np.unique(key)
+    return np.unique(_keys(codes, sizes))
 
 
 def find(coded: dict[str, tuple[np.ndarray, int]], min_v: float = MIN_V, max_combos: int = MAX_COMBOS,
@@ -147,13 +143,7 @@ def find(coded: dict[str, tuple[np.ndarray, int]], min_v: float = MIN_V, max_com
         seen.add(members[0])
         sizes = [coded[m][1] for m in members]
         keys = _combos([coded[m][0] for m in members], sizes)
-        combos = []
-        for key in keys.tolist():
-            row = []
-            for k in reversed(sizes):
-                row.append(key % k)
-                key //= k
-            combos.append(row[::-1])
+        combos = np.stack(np.unravel_index(keys, tuple(sizes)), 1).tolist()
         joints.append(Joint(members, sizes, combos, round(strength.get(members[0], 0.0), 4)))
     return joints
 

@@ -162,11 +162,11 @@ class TableEncoder:
         self.ratios_ = ratios
         self.constraints_ = plan.fit(df, self.schema, lambda d, spec: self._raw(d, spec), self.bounds_from_schema)
         skip = derived | self.constraints_.totals
-        self.joints_ = []
+        self.joints_, coded = [], {}  # coded: each candidate's member codes and their number, computed once
         if o.join_categories and learnt:
             cands = joint_candidates(self.features.columns, skip | in_rules | {self.schema.target}, o.max_categories)
-            coded = {c.name: (self._codes(member_codec(c), df[c.name]), len(member_codec(c).categories))
-                     for c in cands}
+            coded = {c.name: (self._codes(mc, df[c.name]), len(mc.categories)) for c in cands
+                     for mc in [member_codec(c)]}
             self.joints_ = find_joints(coded, o.join_min_association, o.join_max_combinations)
         members = self._members()
         self.codecs_: list[ColumnCodec] = []
@@ -195,7 +195,7 @@ class TableEncoder:
                 joint = members[spec.name][0]
                 codec = ColumnCodec(spec_of(joint), None, categories=list(range(len(joint.combos))))
                 codec.encoder = self._choice_encoder(o.categorical_encoding, len(joint.combos))
-                codec.encoder.fit(self._choice_codes(codec, df))
+                codec.encoder.fit(joint.codes([coded[m][0] for m in joint.columns]))  # fitted rows: every one held
                 self.codecs_.append(codec)
             else:
                 cats = list(spec.categories or [])
@@ -218,8 +218,7 @@ class TableEncoder:
                  for k, v in self._plain_numbers(pending).items()}
         parents = {c.spec.name: (self._codes(c, df[c.spec.name]), len(c.categories))
                    for c in self.codecs_ if not quantity(c.spec) and c.spec.name not in self._joint_names}
-        parents.update({m: (self._parent_codes(m, df), len(member_codec(self.schema[m]).categories))
-                        for m in members})
+        parents.update({m: coded[m] for m in members})
         self.groups_ = find_groups(plain, parents) if o.group_numerics and learnt and plain and parents else []
         grouped = {g.column: g for g in self.groups_}
         for name, (codec, v) in pending.items():

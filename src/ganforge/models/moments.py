@@ -12,25 +12,21 @@ def moment_parts(spans, device) -> tuple[torch.Tensor, torch.Tensor] | None:
     """The joint spans' columns of the encoded row, and one block-diagonal 0/1 matrix from their combinations to
     each joined column's codes (one gather and one product per batch however many joints); None without
     joints."""
-    columns, blocks, start = [], [], 0
+    joints, start = [], 0
     for s in spans:
         if s.parts:
-            columns.extend(range(start, start + s.width))
-            for k, codes in s.parts:
-                m = torch.zeros(s.width, k)
-                m[torch.arange(s.width), torch.tensor(codes)] = 1.0
-                blocks.append(m)
+            joints.append((start, s))
         start += s.width
-    if not columns:
+    if not joints:
         return None
-    matrix = torch.zeros(len(columns), sum(b.shape[1] for b in blocks))
+    columns = [c for start, s in joints for c in range(start, start + s.width)]
+    matrix = torch.zeros(len(columns), sum(k for _, s in joints for k, _ in s.parts))
     row = col = 0
-    for s in spans:  # each joint's blocks side by side over its own rows
-        if s.parts:
-            for k, _ in s.parts:
-                matrix[row:row + s.width, col:col + k] = blocks.pop(0)
-                col += k
-            row += s.width
+    for _, s in joints:  # each joint's members side by side over its own rows
+        for k, codes in s.parts:
+            matrix[row + torch.arange(s.width), col + torch.tensor(codes)] = 1.0
+            col += k
+        row += s.width
     return torch.tensor(columns, device=device), matrix.to(device)
 
 
