@@ -260,27 +260,6 @@ CRAFTED = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CRAFTED))
-def test_crafted_metadata_is_refused_in_one_line_without_building_anything(case, model, folder):
-    change, match = CRAFTED[case]
-    meta = json.loads(split(model)[0]["__metadata__"]["meta"])
-    change(meta)
-    path = with_meta(model, folder / "crafted.gfm", meta)
-    size = path.stat().st_size
-
-    def load():
-        with pytest.raises(ModelFileError, match=match) as info:
-            Synthesizer.load(path, device="cpu")
-        assert "\n" not in str(info.value)
-
-    # the 20,000-wide layer took 1.9 GB, the 200,000 labels 2.7 GB before the checks
-    assert peak_growth(load) < 64 * 2**20 + 20 * size
-    for command in (["info", str(path)], ["sample", str(path), "-n", "5", "-o", str(folder / "s.csv")]):
-        rc, _, err = run_cli(command)
-        one_error_line(rc, err)
-    assert not (folder / "s.csv").exists()
-
-
 @pytest.fixture(scope="module")
 def joint_model(folder) -> Path:
     """The table's model with categories learnt together (the service and security columns joined)."""
@@ -316,18 +295,27 @@ JOINTS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(JOINTS))
-def test_crafted_joints_are_refused_in_one_line(case, joint_model, folder):
-    change, match = JOINTS[case]
-    meta = json.loads(split(joint_model)[0]["__metadata__"]["meta"])
+@pytest.mark.parametrize("case", sorted(CRAFTED) + sorted(JOINTS))
+def test_crafted_metadata_is_refused_in_one_line_without_building_anything(case, request, folder):
+    """Each crafted change of the base model's metadata (a joint's, of the model with joined categories)."""
+    model = request.getfixturevalue("joint_model" if case in JOINTS else "model")
+    change, match = JOINTS[case] if case in JOINTS else CRAFTED[case]
+    meta = json.loads(split(model)[0]["__metadata__"]["meta"])
     change(meta)
-    path = with_meta(joint_model, folder / "crafted-joint.gfm", meta)
-    with pytest.raises(ModelFileError, match=match) as info:
-        Synthesizer.load(path, device="cpu")
-    assert "\n" not in str(info.value)
-    rc, _, err = run_cli(["sample", str(path), "-n", "5", "-o", str(folder / "sj.csv")])
-    one_error_line(rc, err)
-    assert not (folder / "sj.csv").exists()
+    path = with_meta(model, folder / "crafted.gfm", meta)
+    size = path.stat().st_size
+
+    def load():
+        with pytest.raises(ModelFileError, match=match) as info:
+            Synthesizer.load(path, device="cpu")
+        assert "\n" not in str(info.value)
+
+    # the 20,000-wide layer took 1.9 GB, the 200,000 labels 2.7 GB before the checks
+    assert peak_growth(load) < 64 * 2**20 + 20 * size
+    for command in (["info", str(path)], ["sample", str(path), "-n", "5", "-o", str(folder / "s.csv")]):
+        rc, _, err = run_cli(command)
+        one_error_line(rc, err)
+    assert not (folder / "s.csv").exists()
 
 
 def test_deeply_nested_metadata_is_refused(model, folder):
