@@ -295,11 +295,42 @@ JOINTS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CRAFTED) + sorted(JOINTS))
+@pytest.fixture(scope="module")
+def forbid_model(folder) -> Path:
+    """The table's model with the combinations no training row holds forbidden (security's values by the
+    service's: no links, which would take the pair)."""
+    syn = Synthesizer("wcgan", steps=2, max_categories=6, link_values=False, forbid_unseen_combinations=True, **TINY)
+    path = syn.fit(table(), target="label").save(folder / "forbid.gfm")
+    assert [(s["leader"], s["follower"]) for s in json.loads(split(path)[0]["__metadata__"]["meta"])["encoder"]
+            ["supports"]] == [("svc", "security")]
+    return path
+
+
+def _support(m):
+    return m["encoder"]["supports"][0]
+
+
+SUPPORTS = {
+    "a forbidden combination outside the follower's codes": (lambda m: _support(m)["allowed"][0].append(9),
+                                                             "supports.0.: a code outside the 3"),
+    "a support of a number": (lambda m: _support(m).update(leader="x"), "leader x is not an encoded categorical"),
+    "a support of an unknown column": (lambda m: _support(m).update(follower="nope"), "follower nope is not an"),
+    "a support short of a leader's code": (lambda m: _support(m)["allowed"].pop(), "2 lists for the 3 codes of svc"),
+    "a support's codes not a list": (lambda m: _support(m).update(allowed="all"), "supports"),
+    "a column that follows two": (lambda m: m["encoder"]["supports"].append(
+        {"leader": "grade", "follower": "security", "allowed": [[0], [0], [0]]}), "security follows two columns"),
+    "a column that leads and follows": (lambda m: m["encoder"]["supports"].append(
+        {"leader": "security", "follower": "grade", "allowed": [[0], [0], [0]]}), "both leads and follows"),
+}
+FIXTURES = {**{k: "joint_model" for k in JOINTS}, **{k: "forbid_model" for k in SUPPORTS}}
+
+
+@pytest.mark.parametrize("case", sorted(CRAFTED) + sorted(JOINTS) + sorted(SUPPORTS))
 def test_crafted_metadata_is_refused_in_one_line_without_building_anything(case, request, folder):
-    """Each crafted change of the base model's metadata (a joint's, of the model with joined categories)."""
-    model = request.getfixturevalue("joint_model" if case in JOINTS else "model")
-    change, match = JOINTS[case] if case in JOINTS else CRAFTED[case]
+    """Each crafted change of the base model's metadata (a joint's, of the model with joined categories; a
+    support's, of the model with forbidden combinations)."""
+    model = request.getfixturevalue(FIXTURES.get(case, "model"))
+    change, match = {**CRAFTED, **JOINTS, **SUPPORTS}[case]
     meta = json.loads(split(model)[0]["__metadata__"]["meta"])
     change(meta)
     path = with_meta(model, folder / "crafted.gfm", meta)

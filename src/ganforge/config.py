@@ -169,6 +169,11 @@ class EncodingConfig(Section):
                                          "join_categories: two columns are joined from this bias-corrected Cramér's V")
     join_max_combinations: int = option(64, whole(2), "join_categories: the most combinations a joint holds (the "
                                                       "width of its block)")
+    forbid_unseen_combinations: bool = option(False, boolean, "two categorical columns that go together keep "
+                                              "their own outputs, but a combination of their values that no "
+                                              "training row holds is never generated (a job level and a role)")
+    forbid_min_association: float = option(0.3, at_least(0.0, 1.0 + 1e-12), "forbid_unseen_combinations: from "
+                                           "this bias-corrected Cramér's V between the two columns")
     ratio_numerics: bool = option(False, boolean, "a positive number that is mostly another's multiple (total "
                                                   "charges of the months of tenure) is learnt as the ratio of the "
                                                   "two and decoded as the ratio times the other")
@@ -287,7 +292,8 @@ OPTION_SECTION: dict[str, str] = {f.name: name for name, cls in SECTIONS.items()
 #: learnt as categories, no rules detected, no values linked
 BEFORE_RECORDED = {"derive_columns": False, "classifier_weight": 0.0, "classifier_loss": "full", "precision": "float32",
                    "identifiers": "learn", "detect_rules": False, "link_values": False,
-                   "group_numerics": False, "ratio_numerics": False}
+                   "group_numerics": False, "ratio_numerics": False,
+                   "forbid_unseen_combinations": False}
 #: keys of a model file's flat config that are not options
 _IDENTITY = ("model", "preset", "family", "loss", "conditional")
 

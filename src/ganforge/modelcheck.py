@@ -36,7 +36,7 @@ from .errors import GanforgeError, ModelFileError
 from .models.families import FAMILIES
 from .models.losses import get_loss
 from .schema import CATEGORICAL, INTEGER, KINDS, NUMERIC, ORDINAL, Schema
-from .relationcheck import finite_array, groups_agree, joints_agree, links_agree, ratios_agree
+from .relationcheck import finite_array, groups_agree, joints_agree, links_agree, ratios_agree, supports_agree
 from .validate import (Invalid, anything, choice, flag, integer, items, mapping, need, number, optional, record,
                        scalar, schema_document, shown, text)
 
@@ -88,6 +88,8 @@ _GROUP = record({"column": text, "parent": text, "tables": items(optional(items(
 _RATIO = record({"column": text, "source": text}, {"share": number(0.0)})
 _JOINT = record({"columns": items(text, min_len=2), "sizes": items(integer(1), min_len=2),
                  "combos": items(items(integer(0), min_len=2), min_len=1)}, {"v": number(0.0, 1.0 + 1e-9)})
+_SUPPORT = record({"leader": text, "follower": text, "allowed": items(items(integer(0)))},
+                  {"v": number(0.0, 1.0 + 1e-9)})
 _CONDITION = record({"kind": choice(COLUMN, KMEANS), "column": text,
                      "categories": items(_category_or_missing, min_len=1),
                      "frequencies": items(number(0.0))})
@@ -209,7 +211,8 @@ def _encoder_document(state: dict[str, Any], biggest: int) -> None:
     else:
         record({"encoding": mapping(anything), "seed": integer(), "bounds_from_schema": flag, "codecs": items(_CODEC)},
                {"derived": items(_DERIVED), "links": items(_LINK), "groups": items(_GROUP),
-                "ratios": items(_RATIO), "joints": items(_JOINT)})(state, "meta.encoder")
+                "ratios": items(_RATIO), "joints": items(_JOINT),
+                "supports": items(_SUPPORT)})(state, "meta.encoder")
     for i, c in enumerate(state["codecs"]):
         for part in ("encoder", "indicator"):
             n = ((c.get(part) or {}).get("params") or {}).get("n_categories")
@@ -318,6 +321,7 @@ def _encoder_agrees(encoder: TableEncoder, schema: Schema, biggest: int) -> None
             need(ok, where, f"value {shown(v)} is not one of column {shown(d.spec.name)}'s")
     need(not joints, "meta.encoder.joints", "a joint that no codec encodes")
     links_agree(encoder)
+    supports_agree(encoder)
     groups_agree(encoder)
     ratios_agree(encoder)
     for name in encoder.constraints_.totals:  # a sum's total is computed from its parts (encoding.constraints)

@@ -64,6 +64,35 @@ def links_agree(encoder: TableEncoder) -> None:
     need(not leaders & set(follows), "meta.encoder.links", "a column both leads and follows")
 
 
+def supports_agree(encoder: TableEncoder) -> None:
+    """Forbidden combinations are between two categorical columns encoded as one-hot choices, with a list of
+    the follower's codes for each of the leader's; a follower follows one column and leads none; a linked
+    value's follower leads none, one linked both ways follows none (the head applies supports first)."""
+    codecs = {c.spec.name: c for c in encoder.codecs_}
+    link_followers = {ln.follower for ln in encoder.links_}
+    both_ways = {ln.follower for ln in encoder.links_ if ln.both}
+    leaders, followers = set(), set()
+    for i, s in enumerate(encoder.supports_):
+        where = f"meta.encoder.supports[{i}]"
+        widths = []
+        for role, name in (("leader", s.leader), ("follower", s.follower)):
+            c = codecs.get(name)
+            need(c is not None and c.encoder is not None and c.encoder.kind == "onehot"
+                 and c.spans[0].activation in ("softmax", "gumbel"), where,
+                 f"its {role} {shown(name)} is not an encoded categorical column")
+            widths.append(c.spans[0].width)
+        need(s.leader != s.follower, where, "a column that allows its own values")
+        need(len(s.allowed) == widths[0], where, f"{len(s.allowed)} lists for the {widths[0]} codes of {shown(s.leader)}")
+        need(all(0 <= k < widths[1] for a in s.allowed for k in a), where,
+             f"a code outside the {widths[1]} of {shown(s.follower)}")
+        need(s.follower not in followers, where, f"column {shown(s.follower)} follows two columns")
+        need(s.leader not in link_followers, where, f"its leader {shown(s.leader)} follows a linked value")
+        need(s.follower not in both_ways, where, f"its follower {shown(s.follower)} is linked both ways")
+        leaders.add(s.leader)
+        followers.add(s.follower)
+    need(not leaders & followers, "meta.encoder.supports", "a column both leads and follows")
+
+
 def groups_agree(encoder: TableEncoder) -> None:
     """A grouped number is an encoded plain number (not a date, nor a rule's column), grouped once, by an
     encoded categorical column, with a sorted quantile table for each of its parent's codes or none."""

@@ -198,6 +198,8 @@ def fit(
         print(_ratios_line(s["ratio_numerics"]))
     if s.get("joint_categories"):
         print(_joints_line(s["joint_categories"]))
+    if s.get("forbidden_combinations"):
+        print(_forbidden_line(s["forbidden_combinations"]))
     if s.get("precision") == "bfloat16":
         print("training step in mixed precision: bfloat16 matrix products, float32 weights (--set "
               "precision=float32 for float32 throughout)")
@@ -237,6 +239,13 @@ def _groups_line(groups: dict[str, str]) -> str:
 def _joints_line(joined: list[list[str]]) -> str:
     return ("learnt together as one column of the combinations the training rows hold (--set join_categories=false "
             "to learn them one by one): " + ", ".join(" & ".join(cols) for cols in joined))
+
+
+def _forbidden_line(pairs: dict[str, int], most: int = 8) -> str:
+    texts = [f"{pair} ({k})" for pair, k in pairs.items()]
+    shown_ = ", ".join(texts[:most]) + (f", and {len(texts) - most} more" if len(texts) > most else "")
+    return ("combinations no training row holds are never generated (--set forbid_unseen_combinations=false to "
+            f"allow them), of: {shown_}")
 
 
 def _ratios_line(ratios: dict[str, str]) -> str:
@@ -354,7 +363,8 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     if cfg.conditional and cfg["classifier_weight"]:  # what trained the label's relationship
         con.print(f"label classifier in training: weight {cfg['classifier_weight']:g}, "
                   f"{cfg['classifier_loss']} loss")
-    derived = {d["column"]: d["source"] for d in meta.get("encoder", {}).get("derived", [])}
+    enc = meta.get("encoder", {})
+    derived = {d["column"]: d["source"] for d in enc.get("derived", [])}
     if derived:
         con.print(literal(_derived_line(derived)))
     links = [d.get("text") or f"{d['leader']} -> {d['follower']}" for d in meta.get("encoder", {}).get("links", [])]
@@ -369,6 +379,11 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     joined = [d["columns"] for d in meta.get("encoder", {}).get("joints", [])]
     if joined:
         con.print(literal(_joints_line(joined)))
+    from ..encoding.supports import Support
+
+    forbidden = {f"{u.follower} given {u.leader}": u.forbidden for u in map(Support.from_dict, enc.get("supports", []))}
+    if forbidden:
+        con.print(literal(_forbidden_line(forbidden)))
     from ..columns import describe_columns
     from ..schema import Schema
 

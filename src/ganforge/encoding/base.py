@@ -29,6 +29,9 @@ class Span:
     #: a joint's span (``ganforge.encoding.joints``): for each joined column, its number of codes and each
     #: combination's code in it, so that a loss on the encoded row can see each column's shares too
     parts: tuple = ()
+    #: a choice span whose values another span's allows (``ganforge.encoding.supports``): (the leader span's
+    #: first column, its width, for each of the leader's codes this span's codes allowed with it)
+    support: tuple = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

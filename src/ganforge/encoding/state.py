@@ -17,6 +17,7 @@ from .groups import NumberGroup
 from .joints import Joint, spec_of
 from .links import Link
 from .ratios import Ratio
+from .supports import Support
 
 #: a model file's encoder options before the typed configuration, and their names now
 _OLD_OPTION_NAMES = {"numeric": "numeric_encoding", "categorical": "categorical_encoding",
@@ -45,6 +46,7 @@ def get_state(enc) -> dict[str, Any]:
         **({"groups": [g.to_dict() for g in enc.groups_]} if enc.groups_ else {}),
         **({"ratios": [r.to_dict() for r in enc.ratios_]} if enc.ratios_ else {}),
         **({"joints": [j.to_dict() for j in enc.joints_]} if enc.joints_ else {}),
+        **({"supports": [s.to_dict() for s in enc.supports_]} if enc.supports_ else {}),
     }
 
 
@@ -82,4 +84,5 @@ def from_state(cls, schema: Schema, state: dict[str, Any], condition: dict[str, 
     enc.links_ = [Link.from_dict(d) for d in state.get("links", [])]
     enc.groups_ = [NumberGroup.from_dict(d) for d in state.get("groups", [])]
     enc.ratios_ = [Ratio.from_dict(d) for d in state.get("ratios", [])]
+    enc.supports_ = [Support.from_dict(d) for d in state.get("supports", [])]
     return enc

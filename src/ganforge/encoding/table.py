@@ -14,12 +14,11 @@ With ``derive_columns``, a column that the training rows show to be a function o
 column (Adult's education-num of education) gets no span: it is looked up from the source's
 decoded category, so generated rows keep the dependency exactly (``ganforge.encoding.derived``).
 
-With ``join_categories`` categorical columns that go closely together are learnt as one column of the
-combinations the training rows hold (``encoding.joints``).
-
-Numbers shaped by other columns: with ``group_numerics`` a number whose range a category sets is encoded
-within that category (``encoding.groups``), with ``ratio_numerics`` one that is mostly another's multiple
-as the ratio of the two (``encoding.ratios``).
+Relations between columns: ``join_categories`` learns categories that go closely together as one column of
+their combinations (``encoding.joints``), ``forbid_unseen_combinations`` keeps them apart but never draws a
+combination no training row holds (``encoding.supports``); ``group_numerics`` encodes a number whose range a
+category sets within that category (``encoding.groups``), ``ratio_numerics`` one that is mostly another's
+multiple as the ratio of the two (``encoding.ratios``).
 
 A date column is encoded as a number (``ganforge.dates``: whole units since the epoch, less the
 column's first date). A key, personal data or free text column (``id``, ``pii``, ``text``) gets no
@@ -53,6 +52,7 @@ from .groups import NumberGroup, find as find_groups
 from .joints import Joint, candidates as joint_candidates, find as find_joints, member_codec, spec_of
 from .links import Link, attach, find as find_links
 from .ratios import Ratio, find as find_ratios, of as ratio_of
+from .supports import Support, attach as attach_supports, find as find_supports
 from .numeric import NUMERIC_ENCODINGS
 from .state import from_state, get_state
 
@@ -80,6 +80,7 @@ class TableEncoder:
         self.groups_: list[NumberGroup] = []
         self.ratios_: list[Ratio] = []
         self.joints_: list[Joint] = []
+        self.supports_: list[Support] = []
 
     # --- construction -------------------------------------------------------------------
     def _numeric_encoder(self, spec: ColumnSpec) -> ColumnEncoder:
@@ -118,13 +119,16 @@ class TableEncoder:
         self._split(condition)
         self._check_columns(df)
         self._fit_features(df)
-        links = self.config.link_values and not self.bounds_from_schema
-        X = self.transform(df) if transform or links or (condition and condition[0] == KMEANS) else None
+        o, learnt = self.config, not self.bounds_from_schema
+        X = self.transform(df) if transform or (learnt and (o.link_values or o.forbid_unseen_combinations)) or (
+            condition and condition[0] == KMEANS) else None
         # a grouped number's values are scores within its group (its group's table keeps what a link would),
         # a ratio's are ratios
         skip = (self.constraints_.columns | set(self.constraints_.gaps) | {g.column for g in self.groups_}
                 | {r.column for r in self.ratios_} | {j.name for j in self.joints_})
-        self.links_ = find_links(X, self.codecs_, skip, self.config.link_one_way) if links else []
+        self.links_ = find_links(X, self.codecs_, skip, o.link_one_way) if learnt and o.link_values else []
+        self.supports_ = (find_supports(X, self.codecs_, skip, o.forbid_min_association, self.links_)
+                          if learnt and o.forbid_unseen_combinations else [])
         self.condition_, codes = None, None
         if condition and condition[0] == COLUMN:
             spec = self.schema[condition[1]]
@@ -277,19 +281,16 @@ class TableEncoder:
     def _values(self, df: pd.DataFrame, codec: ColumnCodec) -> np.ndarray:
         """What a number's codec encodes: the column's numbers (a gap column's less its source's), less
         the offset."""
-        spec = self.schema[codec.spec.name]
-        v = self._raw(df, spec)
-        gap = self.constraints_.gaps.get(spec.name)
+        v, gap = self._raw(df, self.schema[codec.spec.name]), self.constraints_.gaps.get(codec.spec.name)
         if gap is not None:
             v = v - self._raw(df, self.schema[gap[0]])
         return v - codec.offset if codec.offset else v
 
     def _bounds(self, codec: ColumnCodec) -> tuple[float, float]:
         """A number codec's bounds in what it encodes (the schema's, for differential privacy)."""
-        spec = codec.spec
-        if spec.is_datetime:
-            return dates.bound(spec.min, spec.unit) - codec.offset, dates.bound(spec.max, spec.unit) - codec.offset
-        return float(spec.min), float(spec.max)
+        s = codec.spec
+        return ((dates.bound(s.min, s.unit) - codec.offset, dates.bound(s.max, s.unit) - codec.offset)
+                if s.is_datetime else (float(s.min), float(s.max)))
 
     # --- layout -------------------------------------------------------------------------
     @property
@@ -298,11 +299,10 @@ class TableEncoder:
         joints = self._joint_names
         spans = [dataclasses.replace(s, parts=joints[c.spec.name].parts) if c.spec.name in joints else s
                  for c in self.codecs_ for s in c.spans]
-        if not self.links_:
-            return spans
         first = {(c.spec.name, i): k for k, (c, i) in
                  enumerate((c, i) for c in self.codecs_ for i in range(len(c.spans)))}
-        return attach(spans, first, self.links_)
+        spans = attach(spans, first, self.links_)
+        return attach_supports(spans, {c: k for (c, i), k in first.items() if i == 0}, self.supports_)
 
     @property
     def width(self) -> int:
