@@ -125,6 +125,12 @@ GANFORGE = {
     **{name: ("wcgan", "default", JOINED) for name in ("ganforge-joint", "ganforge-joint2", "ganforge-joint3",
                                                           "ganforge-joint5")},
     # the same for columns that go together most closely only (nearly one fact in two columns)
+    # 0.7 with combinations of two associated categories that no training row holds never generated, each
+    # column keeping its own output (forbid_unseen_combinations)
+    # (ganforge-forbid: the first commit's code, whose supports left out every linked value's column;
+    # ganforge-forbid2: since a linked value's column may take part, supports applied before the links)
+    **{name: ("wcgan", "default", {**V07, "forbid_unseen_combinations": True})
+       for name in ("ganforge-forbid", "ganforge-forbid2")},
     "ganforge-joint-strict": ("wcgan", "default", {**JOINED, "join_min_association": 0.6, "join_max_combinations": 16}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
@@ -265,7 +271,9 @@ def evaluate_cell(args) -> None:
            "closer_to_train": priv.closer_to_train_share, "closer_to_train_baseline": priv.closer_to_train_baseline,
            "membership_distance_auc": mem.distance.auc, "membership_density_auc": mem.density.auc,
            # rules and linked values the real rows keep, and the share of synthetic rows that keep each
-           "rules": res.rules}
+           "rules": res.rules,
+           # the associated categorical pair with most synthetic rows in combinations no real row holds
+           "unseen_share": res.unseen[0]["share"] if res.unseen else 0.0, "unseen": res.unseen}
     cond_file = d / "conditional.parquet"
     if cond_file.exists():  # rows sampled label by label: does the condition keep each label's columns?
         cond = _align(pd.read_parquet(cond_file), train)
