@@ -319,8 +319,8 @@ SUPPORTS = {
     "a support's codes not a list": (lambda m: _support(m).update(allowed="all"), "supports"),
     "a column that follows two": (lambda m: m["encoder"]["supports"].append(
         {"leader": "grade", "follower": "security", "allowed": [[0], [0], [0]]}), "security follows two columns"),
-    "a column that leads and follows": (lambda m: m["encoder"]["supports"].append(
-        {"leader": "security", "follower": "grade", "allowed": [[0], [0], [0]]}), "both leads and follows"),
+    "columns that follow each other": (lambda m: m["encoder"]["supports"].append(
+        {"leader": "security", "follower": "svc", "allowed": [[0], [0], [0]]}), "follow each other in a circle"),
 }
 FIXTURES = {**{k: "joint_model" for k in JOINTS}, **{k: "forbid_model" for k in SUPPORTS}}
 

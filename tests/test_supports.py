@@ -46,18 +46,20 @@ def test_finds_the_pair_with_empty_combinations_and_what_each_value_allows():
     # a pair whose every combination occurs forbids nothing
     mixed = df.assign(role=np.random.default_rng(1).permutation(df["role"].to_numpy()))
     assert fitted_encoder(mixed, "label", forbid_unseen_combinations=True).supports_ == []
-    # with linked values (applied after the supports): the role, which leads the links, leads the supports too
-    # (a child is never married: no link says so, only the empty combinations); a link's follower leads none
+    # with linked values: a chain, the status leads the role (a child is never married: no link says so, only
+    # the empty combinations) and the role the sex; the links between them (a husband is married and male)
+    # are dropped, the supports holding them
     from test_joints import ROLES as STATUS_ROLES, households
 
+    links = fitted_encoder(households(), "label", link_values=True).links_
     enc = fitted_encoder(households(), "label", forbid_unseen_combinations=True, link_values=True)
-    assert {ln.text for ln in enc.links_} >= {"role = 'husband' => status = 'married'", "role = 'wife' => sex = 'f'"}
-    status = next(s for s in enc.supports_ if s.follower == "status")
-    assert status.leader == "role"
+    assert {"role = 'husband' => status = 'married'", "role = 'wife' => sex = 'f'"} <= {ln.text for ln in links}
+    assert [(s.leader, s.follower) for s in enc.supports_] == [("status", "role"), ("role", "sex")]
+    assert enc.links_ == []
     roles, statuses = sorted({r for rs, _ in STATUS_ROLES.values() for r in rs}), sorted(STATUS_ROLES)
-    assert {(roles[a], statuses[b]) for a, codes in enumerate(status.allowed) for b in codes} == {
-        (r, st) for st, (rs, _) in STATUS_ROLES.items() for r in rs}
-    assert not {s.leader for s in enc.supports_} & {ln.follower for ln in enc.links_}
+    assert {(statuses[a], roles[b]) for a, codes in enumerate(enc.supports_[0].allowed) for b in codes} == {
+        (st, r) for st, (rs, _) in STATUS_ROLES.items() for r in rs}
+    assert enc.supports_[1].allowed[roles.index("husband")] == (1,)  # m
 
 
 def _head(activation):
@@ -99,6 +101,34 @@ def test_the_head_draws_a_follower_among_the_values_its_leader_allows(activation
     x = torch.randn(4000, 13, requires_grad=True)  # an unsure leader: its gradient too
     (head(x)[:, 12] - head(x)[:, 7]).sum().backward()
     assert x.grad[:, 7:13].abs().sum() > 0 and x.grad[:, 1:5].abs().sum() > 0
+
+
+def test_a_chain_of_supports_is_applied_leader_first():
+    """A column that follows one and leads another (level -> role -> kind): the role is drawn among what the
+    level allows before the kind among what the role allows, in sampling and in training, whatever the
+    order of the spans."""
+    kinds = ((0,), (0, 1), (1,), (1, 2), (2,), (0, 2))  # role a..f -> the kinds it goes with
+    layouts = {  # the columns' first columns, and the spans: the role before its level, or the kind first
+        "role first": ({"role": 1, "level": 7, "kind": 11},
+                       [Span(1, "tanh"), Span(6, "gumbel", support=(7, 4, ALLOWED)), Span(4, "gumbel"),
+                        Span(3, "gumbel", support=(1, 6, kinds))]),
+        "kind first": ({"kind": 1, "role": 4, "level": 10},
+                       [Span(1, "tanh"), Span(3, "gumbel", support=(4, 6, kinds)),
+                        Span(6, "gumbel", support=(10, 4, ALLOWED)), Span(4, "gumbel")])}
+    for at, spans in layouts.values():
+        head = OutputHead(spans)
+        block = {c: slice(at[c], at[c] + w) for c, w in (("level", 4), ("role", 6), ("kind", 3))}
+        with torch.no_grad():
+            out = head(torch.zeros(20_000, 14), generator=torch.Generator().manual_seed(0), hard=True)
+        lv, ro, ki = (out[:, block[c]].argmax(1).tolist() for c in ("level", "role", "kind"))
+        assert all(r in ALLOWED[v] for v, r in zip(lv, ro)) and all(k in kinds[r] for r, k in zip(ro, ki))
+        assert len(set(zip(lv, ro, ki))) > 20  # every chain drawn, not a few
+        # training, a sure level L1 (roles a, b, c): no kind 2, which only roles L1 forbids go with
+        x = torch.randn(1000, 14)
+        x[:, block["level"]] = torch.nn.functional.one_hot(torch.zeros(1000, dtype=torch.long), 4) * 30.0
+        soft = head(x)
+        assert float(soft[:, block["role"]][:, 3:].max()) < 1e-6
+        assert float(soft[:, block["kind"]][:, 2].max()) < 1e-6 and float(soft[:, block["kind"]][:, 0].min()) > 0
 
 
 def test_a_linked_value_stays_exact_over_a_support():

@@ -66,12 +66,12 @@ def links_agree(encoder: TableEncoder) -> None:
 
 def supports_agree(encoder: TableEncoder) -> None:
     """Forbidden combinations are between two categorical columns encoded as one-hot choices, with a list of
-    the follower's codes for each of the leader's; a follower follows one column and leads none; a linked
-    value's follower leads none, one linked both ways follows none (the head applies supports first)."""
+    the follower's codes for each of the leader's; a column follows one other at most, never in a circle; a
+    linked value's follower leads none, one linked both ways follows none (the head applies supports first)."""
     codecs = {c.spec.name: c for c in encoder.codecs_}
     link_followers = {ln.follower for ln in encoder.links_}
     both_ways = {ln.follower for ln in encoder.links_ if ln.both}
-    leaders, followers = set(), set()
+    follows: dict[str, str] = {}
     for i, s in enumerate(encoder.supports_):
         where = f"meta.encoder.supports[{i}]"
         widths = []
@@ -85,12 +85,16 @@ def supports_agree(encoder: TableEncoder) -> None:
         need(len(s.allowed) == widths[0], where, f"{len(s.allowed)} lists for the {widths[0]} codes of {shown(s.leader)}")
         need(all(0 <= k < widths[1] for a in s.allowed for k in a), where,
              f"a code outside the {widths[1]} of {shown(s.follower)}")
-        need(s.follower not in followers, where, f"column {shown(s.follower)} follows two columns")
+        need(s.follower not in follows, where, f"column {shown(s.follower)} follows two columns")
         need(s.leader not in link_followers, where, f"its leader {shown(s.leader)} follows a linked value")
         need(s.follower not in both_ways, where, f"its follower {shown(s.follower)} is linked both ways")
-        leaders.add(s.leader)
-        followers.add(s.follower)
-    need(not leaders & followers, "meta.encoder.supports", "a column both leads and follows")
+        follows[s.follower] = s.leader
+    for col in follows:
+        seen = {col}
+        while col in follows:
+            col = follows[col]
+            need(col not in seen, "meta.encoder.supports", f"columns that follow each other in a circle ({shown(col)})")
+            seen.add(col)
 
 
 def groups_agree(encoder: TableEncoder) -> None:

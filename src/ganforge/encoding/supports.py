@@ -17,10 +17,11 @@ combinations empty, the follower's values allowed with each of the leader's valu
 - in sampling, a follower that drew a value its leader's drawn value does not allow draws again among
   the allowed ones (from its own softmax), which is the same distribution.
 
-A follower follows one leader and leads nothing. Supports are applied before linked values
-(``ganforge.encoding.links``), which stay exact: a link's follower never leads a support, and one linked
-both ways never follows one. A support is plain JSON in the model file (the
-two column names and, for each of the leader's codes, the follower's codes allowed with it).
+A follower follows one leader and may lead others (never in a circle); the head applies a column's own
+support before those it leads. A support holds every linked value (``ganforge.encoding.links``) between its
+two columns, which are dropped; it is applied before the other links, which stay exact: a link's follower
+never leads a support, and one linked both ways never follows one. A support is plain JSON in the model
+file (the two column names and, for each of the leader's codes, the follower's codes allowed with it).
 """
 
 from __future__ import annotations
@@ -50,9 +51,9 @@ class Support:
 
     @property
     def forbidden(self) -> int:
-        """The combinations forbidden (of the leader's codes that training rows hold)."""
-        width = 1 + max((max(a) for a in self.allowed if a), default=0)
-        return sum(width - len(a) for a in self.allowed if a)
+        """The combinations forbidden: of the two columns' values that training rows hold, the pairs no row holds."""
+        held = [a for a in self.allowed if a]
+        return len(held) * len({k for a in held for k in a}) - sum(map(len, held))
 
     def to_dict(self) -> dict[str, Any]:
         return {"leader": self.leader, "follower": self.follower, "allowed": [list(a) for a in self.allowed],
@@ -77,17 +78,20 @@ def _choices(X: np.ndarray, codecs, skip: set[str]) -> dict[str, tuple[np.ndarra
     return out
 
 
-def find(X: np.ndarray, codecs, skip: set[str] = frozenset(), min_v: float = MIN_V, links=()) -> list[Support]:
-    """The supports of the encoded matrix ``X`` (rows as ``TableEncoder.transform`` gives them): pairs of
-    categorical columns by falling association, each with an empty combination in the training rows; the
-    column of more values follows (the other way round where that one already leads), a follower
-    follows once and leads nothing; columns in ``skip`` take no part. The head applies supports before
-    ``links``: a linked value's follower leads none (its value changes after), and one linked both ways
-    follows none (its draw is made again without the support's mask)."""
-    no_lead = {ln.follower for ln in links}
-    no_follow = {ln.follower for ln in links if ln.both}
+def find(X: np.ndarray, codecs, skip: set[str] = frozenset(), min_v: float = MIN_V, links=()) -> tuple[list, list]:
+    """The supports of the encoded matrix ``X`` (rows as ``TableEncoder.transform`` gives them), and the
+    ``links`` left: pairs of categorical columns by falling association, each with an empty combination in
+    the training rows; the column of more values follows (the other way round where that one already
+    follows), each column follows one other at most and never in a circle (a follower may lead: a job role
+    that follows the department, and the job level the role); columns in ``skip`` take no part. A support holds
+    every link between its two columns (a value that goes only with one other is a leader's value that
+    allows one), so those links are dropped. The head applies supports before the other links: a linked
+    value's follower leads none (its value changes after), and one linked both ways follows none (its
+    draw is made again without the support's mask)."""
+    def others(a, b):  # the links of a pair's columns to other columns
+        return [ln for ln in links if {ln.leader, ln.follower} != {a, b}]
     if len(X) < MIN_ROWS:
-        return []
+        return [], list(links)
     coded = _choices(X, codecs, set(skip))
     names = list(coded)
     pairs = []
@@ -99,13 +103,14 @@ def find(X: np.ndarray, codecs, skip: set[str] = frozenset(), min_v: float = MIN
             v = cramers_v(ca, ka, cb, kb)
             if v >= min_v:
                 pairs.append((v, a, b))
-    leads: set[str] = set()
     follows: dict[str, str] = {}
     out: list[Support] = []
     for v, a, b in sorted(pairs, key=lambda p: (-p[0], names.index(p[1]), names.index(p[2]))):
         order = (a, b) if coded[a][1] <= coded[b][1] else (b, a)
         for lead, fol in (order, order[::-1]):
-            if fol in follows or fol in leads or fol in no_follow or lead in follows or lead in no_lead:
+            rest = others(lead, fol)
+            if fol in follows or _above(fol, lead, follows) or lead in {ln.follower for ln in rest} or \
+                    fol in {ln.follower for ln in rest if ln.both}:
                 continue
             (cl, kl), (cf, kf) = coded[lead], coded[fol]
             table = np.bincount(cl * kf + cf, minlength=kl * kf).reshape(kl, kf) > 0
@@ -115,9 +120,37 @@ def find(X: np.ndarray, codecs, skip: set[str] = frozenset(), min_v: float = MIN
             allowed = tuple(tuple(np.flatnonzero(row).tolist()) for row in table)
             out.append(Support(lead, fol, allowed, round(float(v), 4)))
             follows[fol] = lead
-            leads.add(lead)
+            links = rest
             break
-    return out
+    return out, list(links)
+
+
+def _above(a: str, b: str, follows: dict[str, str]) -> bool:
+    """Whether column ``a`` is ``b`` or one of the columns ``b`` follows, directly or through others."""
+    seen = set()
+    while b not in seen:
+        if a == b:
+            return True
+        seen.add(b)
+        if b not in follows:
+            return False
+        b = follows[b]
+    return True  # a circle (a crafted file): as good as above
+
+
+def order(pairs: list[tuple[str, str]]) -> list[int]:
+    """The indices of (leader, follower) pairs in an order that applies a column's own support before those it
+    leads: by the number of leaders above each follower."""
+    follows = dict((f, l) for l, f in pairs)
+
+    def depth(col: str) -> int:
+        n, seen = 0, {col}
+        while col in follows and follows[col] not in seen:
+            col = follows[col]
+            seen.add(col)
+            n += 1
+        return n
+    return sorted(range(len(pairs)), key=lambda i: depth(pairs[i][1]))
 
 
 def attach(spans: list[Span], first: dict[str, int], supports: list[Support]) -> list[Span]:

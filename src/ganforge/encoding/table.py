@@ -127,8 +127,8 @@ class TableEncoder:
         skip = (self.constraints_.columns | set(self.constraints_.gaps) | {g.column for g in self.groups_}
                 | {r.column for r in self.ratios_} | {j.name for j in self.joints_})
         self.links_ = find_links(X, self.codecs_, skip, o.link_one_way) if learnt and o.link_values else []
-        self.supports_ = (find_supports(X, self.codecs_, skip, o.forbid_min_association, self.links_)
-                          if learnt and o.forbid_unseen_combinations else [])
+        self.supports_, self.links_ = (find_supports(X, self.codecs_, skip, o.forbid_min_association, self.links_)
+                                       if learnt and o.forbid_unseen_combinations else ([], self.links_))
         self.condition_, codes = None, None
         if condition and condition[0] == COLUMN:
             spec = self.schema[condition[1]]

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ..encoding.base import Span
-from ..encoding.supports import mask as support_mask
+from ..encoding.supports import mask as support_mask, order as support_order
 from .moments import with_parts
 
 _ACT = {
@@ -202,22 +202,21 @@ class OutputHead(nn.Module):
         #: forbidden combinations (``ganforge.encoding.supports``): (follower's first column, width, Gumbel
         #: temperature or None for softmax, leader's first column, leader's width); buffers ``support_mask{k}``
         #: (leader's code x follower's code allowed) and ``support_noise{k}`` (its columns in the head's noise)
+        #: in the order they apply (a column's own support before those it leads)
         self.supports: list[tuple[int, int, float | None, int, int]] = []
-        start = 0
+        found, start = [], 0
         for s in spans:
             if s.support:
-                ls, lw, allowed = s.support
-                k, gumbel = len(self.supports), s.activation == "gumbel"
-                self.register_buffer(f"support_mask{k}", torch.tensor(support_mask(lw, s.width, allowed)),
-                                     persistent=False)
-                self.register_buffer(f"support_noise{k}", torch.tensor(
-                    [gumbel_pos.get(c, 0) for c in range(start, start + s.width)], dtype=torch.long), persistent=False)
-                self.supports.append((start, s.width, s.tau if gumbel else None, ls, lw))
+                found.append((start, s))
             start += s.width
-        if self.supports:
-            self.register_buffer("support_cols", torch.tensor(
-                [c for start, width, *_ in self.supports for c in range(start, start + width)], dtype=torch.long),
-                persistent=False)
+        for k, i in enumerate(support_order([(s.support[0], start) for start, s in found])):
+            start, s = found[i]
+            ls, lw, allowed = s.support
+            gumbel = s.activation == "gumbel"
+            self.register_buffer(f"support_mask{k}", torch.tensor(support_mask(lw, s.width, allowed)), persistent=False)
+            self.register_buffer(f"support_noise{k}", torch.tensor(
+                [gumbel_pos.get(c, 0) for c in range(start, start + s.width)], dtype=torch.long), persistent=False)
+            self.supports.append((start, s.width, s.tau if gumbel else None, ls, lw))
 
     def gumbel_noise(self, n: int, device, dtype, generator: torch.Generator | None = None) -> torch.Tensor:
         """-log(-log(U)) for every Gumbel column of ``n`` rows, in the encoded order."""
@@ -266,7 +265,6 @@ class OutputHead(nn.Module):
     def _support_soft(self, out: torch.Tensor, x: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
         """Training: each follower's probabilities become sum_a p(a) * softmax(z | allowed(a)), p the
         leader's probabilities and z the follower's logits with the head's Gumbel noise, over temperature."""
-        parts = []
         for k, (start, width, tau, ls, lw) in enumerate(self.supports):
             z = x[:, start:start + width].float()
             if tau is not None:
@@ -275,14 +273,14 @@ class OutputHead(nn.Module):
                 z = z / tau
             allowed = getattr(self, f"support_mask{k}")
             soft = torch.softmax(z[:, None, :].masked_fill(~allowed[None], float("-inf")), dim=-1)
-            parts.append((out[:, ls:ls + lw, None].float() * soft).sum(dim=1).to(out.dtype))  # not bfloat16
-        return out.index_copy(1, self.support_cols, torch.cat(parts, dim=1))
+            mixed = (out[:, ls:ls + lw, None].float() * soft).sum(dim=1).to(out.dtype)  # not bfloat16
+            out = torch.cat([out[:, :start], mixed, out[:, start + width:]], dim=1)  # a leader of the next ones
+        return out
 
     def _support_hard(self, out: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """Sampling: a follower whose drawn value its leader's drawn value does not allow draws again among
         those it allows, from its softmax of the raw outputs ``x`` (as ``_choose`` draws: 1 from the value on;
         a softmax span: its logits, decoded by argmax)."""
-        parts = []
         for k, (start, width, tau, ls, lw) in enumerate(self.supports):
             allowed = getattr(self, f"support_mask{k}").index_select(0, out[:, ls:ls + lw].argmax(dim=1))
             block = out[:, start:start + width]
@@ -294,8 +292,8 @@ class OutputHead(nn.Module):
                 other = (c >= u * c[:, -1:]).to(out.dtype)
             else:  # finite: a caller may read the logits
                 other = logits.clamp_min(-1e30).to(out.dtype)
-            parts.append(torch.where(bad, other, block))
-        return out.index_copy(1, self.support_cols, torch.cat(parts, dim=1))
+            out = torch.cat([out[:, :start], torch.where(bad, other, block), out[:, start + width:]], dim=1)
+        return out
 
     def _link_tables(self, gumbel_pos: dict[int, int]) -> None:
         """Index tensors of the links for training's one-pass mixing (``_link_soft``): each follower's
