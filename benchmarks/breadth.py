@@ -128,9 +128,10 @@ GANFORGE = {
     # 0.7 with combinations of two associated categories that no training row holds never generated, each
     # column keeping its own output (forbid_unseen_combinations)
     # (ganforge-forbid: the first commit's code, whose supports left out every linked value's column;
-    # ganforge-forbid2: since a linked value's column may take part, supports applied before the links)
+    # ganforge-forbid2: since a linked value's column may take part, supports applied before the links;
+    # ganforge-forbid3: since a pair's own links are dropped (its support holds them) and supports chain)
     **{name: ("wcgan", "default", {**V07, "forbid_unseen_combinations": True})
-       for name in ("ganforge-forbid", "ganforge-forbid2")},
+       for name in ("ganforge-forbid", "ganforge-forbid2", "ganforge-forbid3")},
     "ganforge-joint-strict": ("wcgan", "default", {**JOINED, "join_min_association": 0.6, "join_max_combinations": 16}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
