@@ -217,6 +217,10 @@ class OutputHead(nn.Module):
             self.register_buffer(f"support_noise{k}", torch.tensor(
                 [gumbel_pos.get(c, 0) for c in range(start, start + s.width)], dtype=torch.long), persistent=False)
             self.supports.append((start, s.width, s.tau if gumbel else None, ls, lw))
+        if self.supports:  # the followers' columns, in the order they apply: one write of all the blocks
+            self.register_buffer("support_cols", torch.tensor(
+                [c for start, width, *_ in self.supports for c in range(start, start + width)], dtype=torch.long),
+                persistent=False)
 
     def gumbel_noise(self, n: int, device, dtype, generator: torch.Generator | None = None) -> torch.Tensor:
         """-log(-log(U)) for every Gumbel column of ``n`` rows, in the encoded order."""
@@ -264,7 +268,9 @@ class OutputHead(nn.Module):
 
     def _support_soft(self, out: torch.Tensor, x: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
         """Training: each follower's probabilities become sum_a p(a) * softmax(z | allowed(a)), p the
-        leader's probabilities and z the follower's logits with the head's Gumbel noise, over temperature."""
+        leader's probabilities (its own follower's mixture where it follows one) and z the follower's logits with
+        the head's Gumbel noise, over temperature."""
+        blocks: dict[int, torch.Tensor] = {}  # follower's first column -> its mixed probabilities
         for k, (start, width, tau, ls, lw) in enumerate(self.supports):
             z = x[:, start:start + width].float()
             if tau is not None:
@@ -273,16 +279,18 @@ class OutputHead(nn.Module):
                 z = z / tau
             allowed = getattr(self, f"support_mask{k}")
             soft = torch.softmax(z[:, None, :].masked_fill(~allowed[None], float("-inf")), dim=-1)
-            mixed = (out[:, ls:ls + lw, None].float() * soft).sum(dim=1).to(out.dtype)  # not bfloat16
-            out = torch.cat([out[:, :start], mixed, out[:, start + width:]], dim=1)  # a leader of the next ones
-        return out
+            lead = blocks.get(ls, out[:, ls:ls + lw])
+            blocks[start] = (lead[:, :, None].float() * soft).sum(dim=1).to(out.dtype)  # not bfloat16
+        return out.index_copy(1, self.support_cols, torch.cat(list(blocks.values()), dim=1))
 
     def _support_hard(self, out: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """Sampling: a follower whose drawn value its leader's drawn value does not allow draws again among
         those it allows, from its softmax of the raw outputs ``x`` (as ``_choose`` draws: 1 from the value on;
         a softmax span: its logits, decoded by argmax)."""
+        blocks: dict[int, torch.Tensor] = {}  # follower's first column -> its block, its leader's drawn value kept
         for k, (start, width, tau, ls, lw) in enumerate(self.supports):
-            allowed = getattr(self, f"support_mask{k}").index_select(0, out[:, ls:ls + lw].argmax(dim=1))
+            lead = blocks.get(ls, out[:, ls:ls + lw])
+            allowed = getattr(self, f"support_mask{k}").index_select(0, lead.argmax(dim=1))
             block = out[:, start:start + width]
             bad = ~allowed.gather(1, block.argmax(dim=1, keepdim=True))
             logits = x[:, start:start + width].float().masked_fill(~allowed, float("-inf"))
@@ -292,8 +300,8 @@ class OutputHead(nn.Module):
                 other = (c >= u * c[:, -1:]).to(out.dtype)
             else:  # finite: a caller may read the logits
                 other = logits.clamp_min(-1e30).to(out.dtype)
-            out = torch.cat([out[:, :start], torch.where(bad, other, block), out[:, start + width:]], dim=1)
-        return out
+            blocks[start] = torch.where(bad, other, block)
+        return out.index_copy(1, self.support_cols, torch.cat(list(blocks.values()), dim=1))
 
     def _link_tables(self, gumbel_pos: dict[int, int]) -> None:
         """Index tensors of the links for training's one-pass mixing (``_link_soft``): each follower's
