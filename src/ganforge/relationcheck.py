@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .encoding import TableEncoder
+from .encoding.supports import above
 from .errors import shown
 from .schema import CATEGORICAL, INTEGER, NUMERIC, ORDINAL, Schema
 from .validate import need
@@ -90,11 +91,8 @@ def supports_agree(encoder: TableEncoder) -> None:
         need(s.follower not in both_ways, where, f"its follower {shown(s.follower)} is linked both ways")
         follows[s.follower] = s.leader
     for col in follows:
-        seen = {col}
-        while col in follows:
-            col = follows[col]
-            need(col not in seen, "meta.encoder.supports", f"columns that follow each other in a circle ({shown(col)})")
-            seen.add(col)
+        need(not above(col, follows)[1], "meta.encoder.supports", f"columns that follow each other in a circle "
+                                                                  f"({shown(col)})")
 
 
 def groups_agree(encoder: TableEncoder) -> None:

@@ -225,10 +225,14 @@ def _column_lines(columns: dict[str, str]) -> list[str]:
     return out
 
 
-def _links_line(texts: list[str], most: int = 8) -> str:
-    shown_ = "; ".join(texts[:most]) + (f"; and {len(texts) - most} more" if len(texts) > most else "")
+def _first(texts: list[str], sep: str, most: int = 8) -> str:
+    """The first ``most`` texts joined by ``sep``, and how many more."""
+    return sep.join(texts[:most]) + (f"{sep}and {len(texts) - most} more" if len(texts) > most else "")
+
+
+def _links_line(texts: list[str]) -> str:
     return (f"values linked as every training row links them (--set link_values=false to learn them freely): "
-            f"{shown_}")
+            f"{_first(texts, '; ')}")
 
 
 def _groups_line(groups: dict[str, str]) -> str:
@@ -241,11 +245,9 @@ def _joints_line(joined: list[list[str]]) -> str:
             "to learn them one by one): " + ", ".join(" & ".join(cols) for cols in joined))
 
 
-def _forbidden_line(pairs: dict[str, int], most: int = 8) -> str:
-    texts = [f"{pair} ({k})" for pair, k in pairs.items()]
-    shown_ = ", ".join(texts[:most]) + (f", and {len(texts) - most} more" if len(texts) > most else "")
+def _forbidden_line(pairs: dict[str, int]) -> str:
     return ("combinations no training row holds are never generated (--set forbid_unseen_combinations=false to "
-            f"allow them), of: {shown_}")
+            f"allow them), of: {_first([f'{pair} ({k})' for pair, k in pairs.items()], ', ')}")
 
 
 def _ratios_line(ratios: dict[str, str]) -> str:
@@ -367,16 +369,16 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     derived = {d["column"]: d["source"] for d in enc.get("derived", [])}
     if derived:
         con.print(literal(_derived_line(derived)))
-    links = [d.get("text") or f"{d['leader']} -> {d['follower']}" for d in meta.get("encoder", {}).get("links", [])]
+    links = [d.get("text") or f"{d['leader']} -> {d['follower']}" for d in enc.get("links", [])]
     if links:
         con.print(literal(_links_line(links)))
-    groups = {d["column"]: d["parent"] for d in meta.get("encoder", {}).get("groups", [])}
+    groups = {d["column"]: d["parent"] for d in enc.get("groups", [])}
     if groups:
         con.print(literal(_groups_line(groups)))
-    ratios = {d["column"]: d["source"] for d in meta.get("encoder", {}).get("ratios", [])}
+    ratios = {d["column"]: d["source"] for d in enc.get("ratios", [])}
     if ratios:
         con.print(literal(_ratios_line(ratios)))
-    joined = [d["columns"] for d in meta.get("encoder", {}).get("joints", [])]
+    joined = [d["columns"] for d in enc.get("joints", [])]
     if joined:
         con.print(literal(_joints_line(joined)))
     from ..encoding.supports import Support
@@ -387,7 +389,7 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     from ..columns import describe_columns
     from ..schema import Schema
 
-    for line in _column_lines(describe_columns(Schema.from_dict(meta["schema"]), meta.get("encoder", {}).get("rules"))):
+    for line in _column_lines(describe_columns(Schema.from_dict(meta["schema"]), enc.get("rules"))):
         con.print(literal(line))
     cond = meta.get("condition")
     if cond:

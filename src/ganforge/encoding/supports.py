@@ -88,10 +88,9 @@ def find(X: np.ndarray, codecs, skip: set[str] = frozenset(), min_v: float = MIN
     allows one), so those links are dropped. The head applies supports before the other links: a linked
     value's follower leads none (its value changes after), and one linked both ways follows none (its
     draw is made again without the support's mask)."""
-    def others(a, b):  # the links of a pair's columns to other columns
-        return [ln for ln in links if {ln.leader, ln.follower} != {a, b}]
+    kept = list(links)
     if len(X) < MIN_ROWS:
-        return [], list(links)
+        return [], kept
     coded = _choices(X, codecs, set(skip))
     names = list(coded)
     pairs = []
@@ -108,8 +107,8 @@ def find(X: np.ndarray, codecs, skip: set[str] = frozenset(), min_v: float = MIN
     for v, a, b in sorted(pairs, key=lambda p: (-p[0], names.index(p[1]), names.index(p[2]))):
         order = (a, b) if coded[a][1] <= coded[b][1] else (b, a)
         for lead, fol in (order, order[::-1]):
-            rest = others(lead, fol)
-            if fol in follows or _above(fol, lead, follows) or lead in {ln.follower for ln in rest} or \
+            rest = [ln for ln in kept if {ln.leader, ln.follower} != {lead, fol}]  # the links to other columns
+            if fol in follows or _would_circle(fol, lead, follows) or lead in {ln.follower for ln in rest} or \
                     fol in {ln.follower for ln in rest if ln.both}:
                 continue
             (cl, kl), (cf, kf) = coded[lead], coded[fol]
@@ -120,37 +119,35 @@ def find(X: np.ndarray, codecs, skip: set[str] = frozenset(), min_v: float = MIN
             allowed = tuple(tuple(np.flatnonzero(row).tolist()) for row in table)
             out.append(Support(lead, fol, allowed, round(float(v), 4)))
             follows[fol] = lead
-            links = rest
+            kept = rest
             break
-    return out, list(links)
+    return out, kept
 
 
-def _above(a: str, b: str, follows: dict[str, str]) -> bool:
-    """Whether column ``a`` is ``b`` or one of the columns ``b`` follows, directly or through others."""
-    seen = set()
-    while b not in seen:
-        if a == b:
-            return True
-        seen.add(b)
-        if b not in follows:
-            return False
-        b = follows[b]
-    return True  # a circle (a crafted file): as good as above
+def above(col, follows: dict) -> tuple[list, bool]:
+    """The columns ``col`` follows, directly or through others (nearest first; ``follows``: follower -> leader),
+    and whether they come back round to one already passed (a circle, which only a crafted file holds)."""
+    seen, out = {col}, []
+    while col in follows:
+        col = follows[col]
+        if col in seen:
+            return out, True
+        seen.add(col)
+        out.append(col)
+    return out, False
 
 
-def order(pairs: list[tuple[str, str]]) -> list[int]:
+def _would_circle(fol: str, lead: str, follows: dict[str, str]) -> bool:
+    """Whether ``fol`` following ``lead`` closes a circle: ``fol`` is ``lead`` or above it."""
+    ups, circle = above(lead, follows)
+    return fol == lead or fol in ups or circle
+
+
+def order(pairs: list[tuple]) -> list[int]:
     """The indices of (leader, follower) pairs in an order that applies a column's own support before those it
     leads: by the number of leaders above each follower."""
-    follows = dict((f, l) for l, f in pairs)
-
-    def depth(col: str) -> int:
-        n, seen = 0, {col}
-        while col in follows and follows[col] not in seen:
-            col = follows[col]
-            seen.add(col)
-            n += 1
-        return n
-    return sorted(range(len(pairs)), key=lambda i: depth(pairs[i][1]))
+    follows = {f: l for l, f in pairs}
+    return sorted(range(len(pairs)), key=lambda i: len(above(pairs[i][1], follows)[0]))
 
 
 def attach(spans: list[Span], first: dict[str, int], supports: list[Support]) -> list[Span]:
