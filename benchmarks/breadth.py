@@ -124,7 +124,6 @@ GANFORGE = {
     # since a pair the limits refuse closes both its groups (8580df1)
     **{name: ("wcgan", "default", JOINED) for name in ("ganforge-joint", "ganforge-joint2", "ganforge-joint3",
                                                           "ganforge-joint5")},
-    # the same for columns that go together most closely only (nearly one fact in two columns)
     # 0.7 with combinations of two associated categories that no training row holds never generated, each
     # column keeping its own output (forbid_unseen_combinations)
     # (ganforge-forbid: the first commit's code, whose supports left out every linked value's column;
@@ -132,6 +131,7 @@ GANFORGE = {
     # ganforge-forbid3: since a pair's own links are dropped (its support holds them) and supports chain)
     **{name: ("wcgan", "default", {**V07, "forbid_unseen_combinations": True})
        for name in ("ganforge-forbid", "ganforge-forbid2", "ganforge-forbid3")},
+    # joined categories for columns that go together most closely only (nearly one fact in two columns)
     "ganforge-joint-strict": ("wcgan", "default", {**JOINED, "join_min_association": 0.6, "join_max_combinations": 16}),
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
