@@ -63,8 +63,8 @@ HOLDOUT = {
     "benefits": dict(package="Ecdat", name="Benefits", target="ui", drop=[]),
 }
 PEERS = ("ctgan", "tvae", "gaussian_copula", "tabularargn")
-#: what 0.6 was, on top of today's preset: no numbers grouped by a category, no ratios, no joined categories
-V06 = {"group_numerics": False, "ratio_numerics": False, "join_categories": False}
+#: what 0.6 was, on top of today's preset: no numbers grouped by a category, no ratios, no joined categories, no lookups
+V06 = {"group_numerics": False, "ratio_numerics": False, "join_categories": False, "lookup_pairs": False}
 #: the default of 0.2, which the ablation below was measured against (no moment loss, mode-specific numerics)
 V02 = {"moment_weight": 0.0, "numeric_encoding": "mode_specific", "classifier_weight": 0.0, "classifier_loss": "full",
        "link_values": False, **V06}
@@ -73,7 +73,7 @@ V04 = {"classifier_weight": 0.0, "link_values": False, **V06}
 V05 = {"link_values": False, **V06}
 #: the default of 0.7 as a benchmark system names it (the preset may move on), and it with joined categories
 V07 = {"classifier_weight": 1.0, "classifier_loss": "quantile", "link_values": True, "group_numerics": True,
-       "ratio_numerics": True, "join_categories": False}
+       "ratio_numerics": True, "join_categories": False, "lookup_pairs": False}
 JOINED = {**V07, "join_categories": True}
 #: ganforge systems: name -> (model, preset, overrides)
 GANFORGE = {
@@ -133,6 +133,15 @@ GANFORGE = {
        for name in ("ganforge-forbid", "ganforge-forbid2", "ganforge-forbid3")},
     # joined categories for columns that go together most closely only (nearly one fact in two columns)
     "ganforge-joint-strict": ("wcgan", "default", {**JOINED, "join_min_association": 0.6, "join_max_combinations": 16}),
+    # an inequality into a column of few values kept by rejection, not learnt as a gap (gap_min_values)
+    **{f"ganforge-own{k}": ("wcgan", "default", {**V07, "gap_min_values": k}) for k in (64, 256)},
+    # columns that a pair of columns determines looked up by it (lookup_pairs); with the gap guard too
+    # (ganforge-lookup: the columns replaced by the generated pair's where training rows hold it;
+    # ganforge-lookup2: the pair and its columns replaced by the closest combination training rows hold)
+    "ganforge-lookup": ("wcgan", "default", {**V07, "lookup_pairs": True}),
+    "ganforge-lookup2": ("wcgan", "default", {**V07, "lookup_pairs": True}),
+    **{name: ("wcgan", "default", {**V07, "lookup_pairs": True, "gap_min_values": 64})
+       for name in ("ganforge-lookup-own", "ganforge-lookup2-own")},
 }
 SYSTEMS = PEERS + tuple(GANFORGE)
 

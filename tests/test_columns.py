@@ -360,3 +360,23 @@ def test_row_numbers_written_beside_the_rows_are_keys_not_features():
     kinds = {c.name: c.kind for c in infer_schema(df, target="y").columns}
     assert kinds["rownames"] == ID and kinds["Unnamed: 0"] == ID and kinds["index"] == ID
     assert kinds["year"] == "integer" and kinds["row"] != ID and kinds["age"] == "integer"
+
+
+def test_an_inequality_into_a_column_of_few_values_can_be_kept_by_rejection():
+    """A code of few values with gaps (a state's number) above a rate that every row keeps below it: learnt
+    as the gap state - rate, the generated states land between the codes (two thirds of them); with
+    `gap_min_values` the state keeps its own encoding and the rule is kept by drawing again."""
+    rng = np.random.default_rng(0)
+    n = 600
+    codes = np.array([11, 12, 13, 21, 22, 31, 32, 33, 41, 51, 52, 61, 71, 72, 81, 91, 92, 93])
+    state = rng.choice(codes, n)
+    df = pd.DataFrame({"rate": np.minimum(np.round(rng.uniform(2, 16, n), 1), state - 0.5), "state": state,
+                       "y": rng.choice(["a", "b"], n)})
+    shares = {}
+    for k, how in ((0, "kept by learning state - rate"), (64, "kept by drawing the rows that break it again")):
+        syn = Synthesizer("wcgan", steps=200, gap_min_values=k, seed=0, batch_size=100).fit(df, target="y")
+        assert how in syn.summary()["columns"]["rule rate <= state"]
+        out = syn.sample(2000, seed=0)
+        assert (out["rate"] <= out["state"]).all()
+        shares[k] = out["state"].isin(codes).mean()
+    assert shares[0] < 0.6 and shares[64] > 0.95

@@ -322,15 +322,48 @@ SUPPORTS = {
     "columns that follow each other": (lambda m: m["encoder"]["supports"].append(
         {"leader": "security", "follower": "svc", "allowed": [[0], [0], [0]]}), "follow each other in a circle"),
 }
-FIXTURES = {**{k: "joint_model" for k in JOINTS}, **{k: "forbid_model" for k in SUPPORTS}}
 
 
-@pytest.mark.parametrize("case", sorted(CRAFTED) + sorted(JOINTS) + sorted(SUPPORTS))
+@pytest.fixture(scope="module")
+def lookup_model(folder) -> Path:
+    """A model whose price is looked up by its store and week (a function of the pair in every row)."""
+    rng = np.random.default_rng(0)
+    price = np.round(rng.uniform(1.5, 2.5, size=(3, 10)), 2)  # 30 values: a number
+    df = pd.DataFrame([{"store": f"s{s}", "week": 100 + w, "price": price[s, w], "age": int(rng.integers(20, 70)),
+                        "label": "yes" if rng.random() < 0.4 else "no"}
+                       for s in range(3) for w in range(10) for _ in range(3)])
+    path = Synthesizer("wcgan", steps=2, lookup_pairs=True, **TINY).fit(df, target="label").save(folder / "lookup.gfm")
+    (lk,) = json.loads(split(path)[0]["__metadata__"]["meta"])["encoder"]["lookups"]
+    assert (sorted(lk["key"]), lk["columns"]) == (["store", "week"], ["price"])
+    return path
+
+
+def _lookup(m):
+    return m["encoder"]["lookups"][0]
+
+
+LOOKUPS = {
+    "a looked-up column that is a key": (lambda m: _lookup(m).update(columns=[_lookup(m)["key"][0]]),
+                                         "both looked up and a key"),
+    "a lookup of an unknown column": (lambda m: _lookup(m).update(columns=["nope"]), "nope is not an encoded column"),
+    "a lookup's key of one column twice": (lambda m: _lookup(m).update(key=["store", "store"]), "not two distinct"),
+    "a looked-up number that is not one": (lambda m: _lookup(m)["values"][0].__setitem__(0, "x"),
+                                           "is not a finite number"),
+    "a key value outside its categories": (lambda m: _lookup(m)["keys"][0].__setitem__(
+        _lookup(m)["key"].index("store"), "s9"), "s9 is not one of column store"),
+    "pairs without their values": (lambda m: _lookup(m)["values"].pop(), "pairs for"),
+    "a missing value where there is none": (lambda m: _lookup(m)["values"][0].__setitem__(0, None), "which has none"),
+}
+FIXTURES = {**{k: "joint_model" for k in JOINTS}, **{k: "forbid_model" for k in SUPPORTS},
+            **{k: "lookup_model" for k in LOOKUPS}}
+
+
+@pytest.mark.parametrize("case", sorted(CRAFTED) + sorted(JOINTS) + sorted(SUPPORTS) + sorted(LOOKUPS))
 def test_crafted_metadata_is_refused_in_one_line_without_building_anything(case, request, folder):
     """Each crafted change of the base model's metadata (a joint's, of the model with joined categories; a
     support's, of the model with forbidden combinations)."""
     model = request.getfixturevalue(FIXTURES.get(case, "model"))
-    change, match = {**CRAFTED, **JOINTS, **SUPPORTS}[case]
+    change, match = {**CRAFTED, **JOINTS, **SUPPORTS, **LOOKUPS}[case]
     meta = json.loads(split(model)[0]["__metadata__"]["meta"])
     change(meta)
     path = with_meta(model, folder / "crafted.gfm", meta)

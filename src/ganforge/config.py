@@ -154,6 +154,11 @@ class EncodingConfig(Section):
                               "never training ones) | drop (left out) | learn (as categories: copies training values)")
     detect_rules: bool = option(True, boolean, "fit finds inequalities (a <= b in every row) and sums between "
                                                "columns and keeps them in generated rows")
+    lookup_pairs: bool = option(False, boolean, "a column that every training row shows to be a function of two "
+                                                "columns together (a store's price in a week) takes the training "
+                                                "rows' value for the generated pair, where they hold it")
+    gap_min_values: int = option(0, whole(0), "an inequality a <= b is learnt as the gap b - a only when b has more "
+                                              "than this many values (fewer: kept by rejection; 0 = always the gap)")
     link_values: bool = option(False, boolean, "fit finds values of two columns that occur in the same rows (or one "
                                                "only with the other: internet 'No' and security 'No internet "
                                                "service', a count's 0 and its plan 'no') and generated rows keep them")
@@ -293,7 +298,8 @@ OPTION_SECTION: dict[str, str] = {f.name: name for name, cls in SECTIONS.items()
 BEFORE_RECORDED = {"derive_columns": False, "classifier_weight": 0.0, "classifier_loss": "full", "precision": "float32",
                    "identifiers": "learn", "detect_rules": False, "link_values": False,
                    "group_numerics": False, "ratio_numerics": False,
-                   "forbid_unseen_combinations": False}
+                   "forbid_unseen_combinations": False,
+                   "gap_min_values": 0, "lookup_pairs": False}
 #: keys of a model file's flat config that are not options
 _IDENTITY = ("model", "preset", "family", "loss", "conditional")
 

@@ -36,7 +36,8 @@ from .errors import GanforgeError, ModelFileError
 from .models.families import FAMILIES
 from .models.losses import get_loss
 from .schema import CATEGORICAL, INTEGER, KINDS, NUMERIC, ORDINAL, Schema
-from .relationcheck import finite_array, groups_agree, joints_agree, links_agree, ratios_agree, supports_agree
+from .relationcheck import (finite_array, groups_agree, joints_agree, links_agree, lookups_agree, ratios_agree,
+                            supports_agree)
 from .validate import (Invalid, anything, choice, flag, integer, items, mapping, need, number, optional, record,
                        scalar, schema_document, shown, text)
 
@@ -90,6 +91,8 @@ _JOINT = record({"columns": items(text, min_len=2), "sizes": items(integer(1), m
                  "combos": items(items(integer(0), min_len=2), min_len=1)}, {"v": number(0.0, 1.0 + 1e-9)})
 _SUPPORT = record({"leader": text, "follower": text, "allowed": items(items(integer(0)))},
                   {"v": number(0.0, 1.0 + 1e-9)})
+_LOOKUP = record({"key": items(text, min_len=2), "columns": items(text, min_len=1),
+                  "keys": items(items(_category_or_missing)), "values": items(items(_category_or_missing))})
 _CONDITION = record({"kind": choice(COLUMN, KMEANS), "column": text,
                      "categories": items(_category_or_missing, min_len=1),
                      "frequencies": items(number(0.0))})
@@ -212,7 +215,7 @@ def _encoder_document(state: dict[str, Any], biggest: int) -> None:
         record({"encoding": mapping(anything), "seed": integer(), "bounds_from_schema": flag, "codecs": items(_CODEC)},
                {"derived": items(_DERIVED), "links": items(_LINK), "groups": items(_GROUP),
                 "ratios": items(_RATIO), "joints": items(_JOINT),
-                "supports": items(_SUPPORT)})(state, "meta.encoder")
+                "supports": items(_SUPPORT), "lookups": items(_LOOKUP)})(state, "meta.encoder")
     for i, c in enumerate(state["codecs"]):
         for part in ("encoder", "indicator"):
             n = ((c.get(part) or {}).get("params") or {}).get("n_categories")
@@ -322,6 +325,7 @@ def _encoder_agrees(encoder: TableEncoder, schema: Schema, biggest: int) -> None
     need(not joints, "meta.encoder.joints", "a joint that no codec encodes")
     links_agree(encoder)
     supports_agree(encoder)
+    lookups_agree(encoder, schema)
     groups_agree(encoder)
     ratios_agree(encoder)
     for name in encoder.constraints_.totals:  # a sum's total is computed from its parts (encoding.constraints)

@@ -135,3 +135,40 @@ def ratios_agree(encoder: TableEncoder) -> None:
         need(not src.has_missing, where, f"its source {shown(r.source)} has missing values")
         need(r.column != r.source and r.source not in columns, where, f"its source {shown(r.source)} is a ratio")
         need(columns.count(r.column) == 1, where, f"column {shown(r.column)} is the ratio of two sources")
+
+
+def lookups_agree(encoder: TableEncoder, schema: Schema) -> None:
+    """Columns looked up by a pair (``encoding.keyed``): two distinct encoded columns as the key, encoded
+    columns looked up, none of them a key or looked up twice; each stored pair of two values and a value for
+    each column, numbers where the column is a number, one of its categories where it has them, missing only
+    where the schema says a column has missing values."""
+    encoded = {c.spec.name for c in encoder.codecs_}
+    looked: set[str] = set()
+    keys = {k for lk in encoder.lookups_ for k in lk.key}
+    for i, lk in enumerate(encoder.lookups_):
+        where = f"meta.encoder.lookups[{i}]"
+        need(len(lk.key) == 2 and lk.key[0] != lk.key[1], where, "its key is not two distinct columns")
+        for name in lk.key + lk.columns:
+            need(name in encoded, where, f"column {shown(name)} is not an encoded column")
+        for name in lk.columns:
+            need(name not in keys, where, f"column {shown(name)} is both looked up and a key")
+            need(name not in looked, where, f"column {shown(name)} is looked up twice")
+            looked.add(name)
+        need(len(lk.keys) == len(lk.values), where, f"{len(lk.keys)} pairs for {len(lk.values)} lists of values")
+        specs = [schema[n] for n in lk.key + lk.columns]
+        for row, (pair, values) in enumerate(zip(lk.keys, lk.values)):
+            need(len(pair) == 2 and len(values) == len(lk.columns), f"{where}.keys[{row}]",
+                 f"expected 2 key values and {len(lk.columns)} values")
+            for j, (spec, v) in enumerate(zip(specs, list(pair) + list(values))):
+                _value_agrees(spec, v, f"{where}.keys[{row}]" if j < 2 else f"{where}.values[{row}]")
+
+
+def _value_agrees(spec, v: Any, where: str) -> None:
+    if v is None:
+        need(spec.has_missing, where, f"a missing value of column {shown(spec.name)}, which has none")
+    elif spec.is_numeric:
+        need(isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v)), where,
+             f"value {shown(v)} of column {shown(spec.name)} is not a finite number")
+    elif spec.categories is not None:
+        allowed = {(type(c) is bool, c) for c in spec.categories}
+        need((type(v) is bool, v) in allowed, where, f"value {shown(v)} is not one of column {shown(spec.name)}'s")

@@ -73,12 +73,12 @@ class Synthesizer:
         self.schema_ = schema
 
     def _encoder(self, schema: Schema, derive: bool = True) -> TableEncoder:
-        """``derive=False``: no derived columns, linked values, grouped numbers, ratios, joints or forbidden
-        combinations whatever the config says (a streamed table's encoder sees a sample, on which a dependency may hold by chance)."""
+        """``derive=False``: no derived columns, linked values, grouped numbers, ratios, joints, forbidden
+        combinations or lookups whatever the config says (a streamed table's encoder sees a sample, on which a dependency may hold by chance)."""
         c = self.config
-        enc = c.encoding if derive else dataclasses.replace(c.encoding, derive_columns=False, link_values=False,
-                                                            group_numerics=False, ratio_numerics=False,
-                                                            join_categories=False, forbid_unseen_combinations=False)
+        off = ("derive_columns", "link_values", "group_numerics", "ratio_numerics", "join_categories",
+               "forbid_unseen_combinations", "lookup_pairs")
+        enc = c.encoding if derive else dataclasses.replace(c.encoding, **dict.fromkeys(off, False))
         return TableEncoder(schema, enc, seed=c.runtime.seed, bounds_from_schema=c.privacy.enabled)
 
     @threads.on_threads
@@ -433,8 +433,8 @@ class Synthesizer:
                 "grouped_numerics": {g.column: g.parent for g in self.encoder_.groups_},
                 "ratio_numerics": {r.column: r.source for r in self.encoder_.ratios_},
                 "joint_categories": [j.columns for j in self.encoder_.joints_],
-                "forbidden_combinations": {f"{u.follower} given {u.leader}": u.forbidden
-                                           for u in self.encoder_.supports_},
+                "forbidden_combinations": {f"{u.follower} given {u.leader}": u.forbidden for u in self.encoder_.supports_},
+                "looked_up": [f"{lk.text} ({len(lk.keys)} pairs)" for lk in self.encoder_.lookups_],
                 "columns": describe_columns(self.schema_, self.encoder_.constraints_.get_state()),
                 "threads": getattr(self, "threads_", None),
                 "precision": tr.precision, "dp": getattr(self, "dp_", None),

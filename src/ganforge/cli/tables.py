@@ -200,6 +200,8 @@ def fit(
         print(_joints_line(s["joint_categories"]))
     if s.get("forbidden_combinations"):
         print(_forbidden_line(s["forbidden_combinations"]))
+    if s.get("looked_up"):
+        print(_lookups_line(s["looked_up"]))
     if s.get("precision") == "bfloat16":
         print("training step in mixed precision: bfloat16 matrix products, float32 weights (--set "
               "precision=float32 for float32 throughout)")
@@ -248,6 +250,11 @@ def _joints_line(joined: list[list[str]]) -> str:
 def _forbidden_line(pairs: dict[str, int]) -> str:
     return ("combinations no training row holds are never generated (--set forbid_unseen_combinations=false to "
             f"allow them), of: {_first([f'{pair} ({k})' for pair, k in pairs.items()], ', ')}")
+
+
+def _lookups_line(texts: list[str]) -> str:
+    return ("columns that a pair of columns determines in every training row take, with the pair, the closest "
+            f"combination training rows hold (--set lookup_pairs=false to learn them freely): {_first(texts, '; ')}")
 
 
 def _ratios_line(ratios: dict[str, str]) -> str:
@@ -386,6 +393,11 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
     forbidden = {f"{u.follower} given {u.leader}": u.forbidden for u in map(Support.from_dict, enc.get("supports", []))}
     if forbidden:
         con.print(literal(_forbidden_line(forbidden)))
+    from ..encoding.keyed import Lookup
+
+    looked = [f"{lk.text} ({len(lk.keys)} pairs)" for lk in map(Lookup.from_dict, enc.get("lookups", []))]
+    if looked:
+        con.print(literal(_lookups_line(looked)))
     from ..columns import describe_columns
     from ..schema import Schema
 

@@ -61,9 +61,11 @@ class Constraints:
 
     # --- planning ---------------------------------------------------------------------------------
     @classmethod
-    def plan(cls, schema: Schema, rules: list[Rule], fixed: set[str]) -> "Constraints":
+    def plan(cls, schema: Schema, rules: list[Rule], fixed: set[str], own: set[str] = frozenset()) -> "Constraints":
         """Choose how each rule is kept; ``fixed``: columns whose values do not come from their own span
-        (the condition, derived columns), which a transformation cannot change."""
+        (the condition, derived columns), which a transformation cannot change; ``own``: columns of few
+        values that an inequality does not compute from a gap (``b = a + gap`` lands between a column's
+        values and spreads its point masses), kept by rejection instead."""
         dependents: dict[str, str] = {}  # column -> the rule that computes it
         plans = []
 
@@ -82,6 +84,7 @@ class Constraints:
             elif r.kind in (LE, LT):
                 a, b = specs
                 ok = (not a.has_missing and not b.has_missing and a.name != b.name and free(b.name, [a.name])
+                      and b.name not in own
                       and (a.is_datetime == b.is_datetime) and (not a.is_datetime or a.unit == b.unit)
                       and not (r.kind == LT and _whole(b)))
                 if ok:
@@ -216,6 +219,12 @@ class Constraints:
     @classmethod
     def from_state(cls, state: list[dict[str, Any]] | None) -> "Constraints":
         return cls([Planned.from_dict(d) for d in state or []])
+
+
+def few_valued(df: pd.DataFrame, specs, most: int) -> set[str]:
+    """The numbers and dates among ``specs`` that take at most ``most`` values in ``df`` (none for 0): an
+    inequality into one is kept by rejection (``Constraints.plan``'s ``own``)."""
+    return {s.name for s in specs if most and quantity(s) and df[s.name].nunique() <= most}
 
 
 def _reaches(dependents: dict[str, str], start: str, goal: str) -> bool:

@@ -17,6 +17,7 @@ from .groups import NumberGroup
 from .joints import Joint, spec_of
 from .links import Link
 from .ratios import Ratio
+from .keyed import Lookup
 from .supports import Support
 
 #: a model file's encoder options before the typed configuration, and their names now
@@ -47,6 +48,7 @@ def get_state(enc) -> dict[str, Any]:
         **({"ratios": [r.to_dict() for r in enc.ratios_]} if enc.ratios_ else {}),
         **({"joints": [j.to_dict() for j in enc.joints_]} if enc.joints_ else {}),
         **({"supports": [s.to_dict() for s in enc.supports_]} if enc.supports_ else {}),
+        **({"lookups": [lk.to_dict() for lk in enc.lookups_]} if enc.lookups_ else {}),
     }
 
 
@@ -85,4 +87,5 @@ def from_state(cls, schema: Schema, state: dict[str, Any], condition: dict[str, 
     enc.groups_ = [NumberGroup.from_dict(d) for d in state.get("groups", [])]
     enc.ratios_ = [Ratio.from_dict(d) for d in state.get("ratios", [])]
     enc.supports_ = [Support.from_dict(d) for d in state.get("supports", [])]
+    enc.lookups_ = [Lookup.from_dict(d) for d in state.get("lookups", [])]
     return enc

@@ -10,15 +10,15 @@ encoder's too (:class:`~ganforge.encoding.condition.Condition`): the condition c
 (the networks receive it as a one-hot vector beside), ``fit_transform`` returns its codes beside the
 matrix, and ``inverse_transform`` puts its values back, so the generated table comes out whole.
 
-With ``derive_columns``, a column that the training rows show to be a function of a categorical
-column (Adult's education-num of education) gets no span: it is looked up from the source's
-decoded category, so generated rows keep the dependency exactly (``ganforge.encoding.derived``).
+With ``derive_columns``, a column the training rows show to be a function of a categorical column (Adult's
+education-num of education) gets no span: it is looked up from the source's category (``encoding.derived``).
 
 Relations between columns: ``join_categories`` learns categories that go closely together as one column of
 their combinations (``encoding.joints``), ``forbid_unseen_combinations`` keeps them apart but never draws a
 combination no training row holds (``encoding.supports``); ``group_numerics`` encodes a number whose range a
 category sets within that category (``encoding.groups``), ``ratio_numerics`` one that is mostly another's
-multiple as the ratio of the two (``encoding.ratios``).
+multiple as the ratio of the two (``encoding.ratios``); ``lookup_pairs`` takes the columns a pair of columns
+determines, with the pair, from the closest combination training rows hold (``encoding.keyed``).
 
 A date column is encoded as a number (``ganforge.dates``: whole units since the epoch, less the
 column's first date). A key, personal data or free text column (``id``, ``pii``, ``text``) gets no
@@ -46,13 +46,14 @@ from .codec import ColumnCodec
 from .codes import (bucket, category_codes, choices_one_hot, numeric_values, restore_bucketed, restore_numeric,
                     values_from_codes)
 from .condition import COLUMN, KMEANS, Condition
-from .constraints import Constraints, quantity
+from .constraints import Constraints, few_valued, quantity
 from .derived import DerivedColumn, find_derived
-from .groups import NumberGroup, find as find_groups
+from .groups import find as find_groups
+from .keyed import apply_all as apply_lookups, for_encoder as find_lookups
 from .joints import Joint, candidates as joint_candidates, find as find_joints, member_codec, spec_of
-from .links import Link, attach, find as find_links
-from .ratios import Ratio, find as find_ratios, of as ratio_of
-from .supports import Support, attach as attach_supports, find as find_supports
+from .links import attach, find as find_links
+from .ratios import find as find_ratios, of as ratio_of
+from .supports import attach as attach_supports, find as find_supports
 from .numeric import NUMERIC_ENCODINGS
 from .state import from_state, get_state
 
@@ -76,11 +77,8 @@ class TableEncoder:
         self.features = schema
         self.generated: list[ColumnSpec] = [c for c in schema.columns if c.is_generated]
         self.constraints_ = Constraints()
-        self.links_: list[Link] = []
-        self.groups_: list[NumberGroup] = []
-        self.ratios_: list[Ratio] = []
-        self.joints_: list[Joint] = []
-        self.supports_: list[Support] = []
+        # links, grouped numbers, ratios, joints, forbidden combinations, columns a pair looks up (keyed.Lookup)
+        self.links_, self.groups_, self.ratios_, self.joints_, self.supports_, self.lookups_ = [], [], [], [], [], []
 
     # --- construction -------------------------------------------------------------------
     def _numeric_encoder(self, spec: ColumnSpec) -> ColumnEncoder:
@@ -129,6 +127,7 @@ class TableEncoder:
         self.links_ = find_links(X, self.codecs_, skip, o.link_one_way) if learnt and o.link_values else []
         self.supports_, self.links_ = (find_supports(X, self.codecs_, skip, o.forbid_min_association, self.links_)
                                        if learnt and o.forbid_unseen_combinations else ([], self.links_))
+        self.lookups_ = find_lookups(self, df) if learnt and o.lookup_pairs else []
         self.condition_, codes = None, None
         if condition and condition[0] == COLUMN:
             spec = self.schema[condition[1]]
@@ -156,8 +155,9 @@ class TableEncoder:
         exact = {c for r in rules if r.kind in (SUM, LINEAR) for c in r.columns} | fixed | derived
         ratios = find_ratios({c.name: self._raw(df, c) for c in self.features.columns if quantity(c)
                               and not c.is_datetime and c.name not in exact}) if o.ratio_numerics and learnt else []
+        own = few_valued(df, self.features.columns, o.gap_min_values if learnt else 0)
         while True:  # a ratio whose column a transformed rule takes is dropped, and the plan made again
-            plan = Constraints.plan(self.schema, rules, fixed | derived | {r.column for r in ratios})
+            plan = Constraints.plan(self.schema, rules, fixed | derived | {r.column for r in ratios}, own)
             special = plan.columns | set(plan.gaps)
             kept = [r for r in ratios if r.column not in special]  # a source may be a rule's: decoded first
             if len(kept) == len(ratios):
@@ -481,6 +481,7 @@ class TableEncoder:
             stream = ids if ids is not None else idgen.Stream(0)
             for spec in self.generated:
                 out[spec.name] = idgen.generate(spec, len(matrix), stream)
+        apply_lookups(self.lookups_, out, self.schema)
         cond = self.condition_
         if cond is not None and cond.is_column:
             if codes is None or len(codes) != len(matrix):
