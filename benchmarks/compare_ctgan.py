@@ -140,8 +140,8 @@ def child(args) -> None:
                 kw.update(classifier_weight=0.0, link_values=False)
             if args.system == "ganforge-default-0.5":  # without linked values
                 kw["link_values"] = False
-            if args.system in OLD:  # without numbers grouped by a category and ratios (0.7)
-                kw.update(group_numerics=False, ratio_numerics=False)
+            if args.system in OLD:  # without numbers grouped by a category and ratios (0.7), or lookups (0.8)
+                kw.update(group_numerics=False, ratio_numerics=False, lookup_pairs=False)
             if args.system in OLD + ("ganforge-default-0.7",):  # without categories learnt together (0.8)
                 kw["join_categories"] = False
             if args.system == "ganforge-default-clf03":  # the label classifier, full cross-entropy

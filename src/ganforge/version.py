@@ -1,3 +1,3 @@
 """The release of ganforge (model files record it)."""
 
-__version__ = "0.7.0"
+__version__ = "0.8.0"
