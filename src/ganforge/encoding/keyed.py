@@ -51,7 +51,7 @@ class Lookup:
     def text(self) -> str:
         return f"{', '.join(self.columns)} by {' and '.join(self.key)}"
 
-    def apply(self, out: dict[str, Any], numeric: set[str], chunk: int = 4096) -> None:
+    def apply(self, out: dict[str, Any], numeric: set[str], cells: int = 4_000_000) -> None:
         """Replace the key and columns of each decoded row (``out``: column -> values) by the stored
         combination closest to the row's: the sum over its columns of the distance in the stored
         combinations' standard deviations (``numeric``: the columns compared as numbers) or, for others, 1
@@ -72,6 +72,7 @@ class Lookup:
             else:
                 parts.append((_plain_series(out[name]).to_numpy(dtype=object), stored[:, j], None))
         n = len(parts[0][0])
+        chunk = max(64, cells // len(stored))  # rows x combinations compared at once (``cells``: about 32 MB)
         pick = np.empty(n, dtype=np.int64)
         for lo in range(0, n, chunk):
             d = np.zeros((min(chunk, n - lo), len(stored)))
@@ -126,7 +127,7 @@ def _plain(v: Any) -> Any:
 def find(df: pd.DataFrame, candidates: list[str], skip: set[str]) -> list[Lookup]:
     """The lookups of ``df``: pairs of ``candidates`` of at most ``MAX_KEY_VALUES`` values each (the
     ``MAX_KEY_COLUMNS`` of most values, of more), the pair that determines most columns first (of equals, the
-    one of fewest value pairs), and for each the columns (not in ``skip``, not yet looked up, not a key) that
+    one of fewest value pairs, then of fewest values), and for each the columns (not in ``skip``, not yet looked up, not a key) that
     are a function of the pair in every row but of neither column alone, where independence would have broken
     that in at least ``MIN_EXPECTED_BREAKS`` groups. A column looked up is never a key, and a key never
     looked up."""
@@ -138,7 +139,9 @@ def find(df: pd.DataFrame, candidates: list[str], skip: set[str]) -> list[Lookup
         f, u = pd.factorize(df[c], use_na_sentinel=False)
         codes[c], sizes[c] = f.astype(np.int64), len(u)
     keyable = [c for c in candidates if 2 <= sizes[c] <= MAX_KEY_VALUES]
-    keyable = sorted(keyable, key=lambda c: -sizes[c])[:MAX_KEY_COLUMNS]
+    if len(keyable) > MAX_KEY_COLUMNS:  # those of most values, in the table's order
+        most = set(sorted(keyable, key=lambda c: -sizes[c])[:MAX_KEY_COLUMNS])
+        keyable = [c for c in keyable if c in most]
     free = [c for c in df.columns if c not in skip and sizes[c] > 1]
     head = min(n, 4096)  # a function of the pair on every row is one on the first rows: most columns fail there
     first_rows = np.stack([codes[c][:head] for c in free], axis=1) if free else np.zeros((head, 0), np.int64)
@@ -166,7 +169,9 @@ def find(df: pd.DataFrame, candidates: list[str], skip: set[str]) -> list[Lookup
         open_ = [d for d in open_ if d[0]]
         if not open_:
             break
-        cols, k, a, b, inv, counts = max(open_, key=lambda d: (len(d[0]), -d[1]))
+        # most columns; of equals, fewest value pairs, then the key columns of fewest values (a store and a
+        # week before a price and a week, when each pair determines the other's third)
+        cols, k, a, b, inv, counts = max(open_, key=lambda d: (len(d[0]), -d[1], -(sizes[d[2]] + sizes[d[3]])))
         held = np.flatnonzero(counts >= MIN_ROWS_PER_KEY)
         first = np.zeros(k, dtype=np.int64)
         first[inv[::-1]] = np.arange(n)[::-1]  # a row of each pair
