@@ -390,12 +390,12 @@ def info(model_path: Path = typer.Argument(..., metavar="MODEL", help="Model fil
         con.print(literal(_joints_line(joined)))
     from ..encoding.supports import Support
 
-    forbidden = {f"{u.follower} given {u.leader}": u.forbidden for u in map(Support.from_dict, enc.get("supports", []))}
+    forbidden = {u.text: u.forbidden for u in map(Support.from_dict, enc.get("supports", []))}
     if forbidden:
         con.print(literal(_forbidden_line(forbidden)))
     from ..encoding.keyed import Lookup
 
-    looked = [f"{lk.text} ({len(lk.keys)} pairs)" for lk in map(Lookup.from_dict, enc.get("lookups", []))]
+    looked = [lk.text for lk in map(Lookup.from_dict, enc.get("lookups", []))]
     if looked:
         con.print(literal(_lookups_line(looked)))
     from ..columns import describe_columns

@@ -49,7 +49,8 @@ class Lookup:
 
     @property
     def text(self) -> str:
-        return f"{', '.join(self.columns)} by {' and '.join(self.key)}"
+        """For people: ``stateur, statemb by state and yrdispl (457 pairs)``."""
+        return f"{', '.join(self.columns)} by {' and '.join(self.key)} ({len(self.keys)} pairs)"
 
     def apply(self, out: dict[str, Any], numeric: set[str], cells: int = 4_000_000) -> None:
         """Replace the key and columns of each decoded row (``out``: column -> values) by the stored

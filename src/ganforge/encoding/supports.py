@@ -50,6 +50,10 @@ class Support:
     v: float = 0.0
 
     @property
+    def text(self) -> str:
+        return f"{self.follower} given {self.leader}"
+
+    @property
     def forbidden(self) -> int:
         """The combinations forbidden: of the two columns' values that training rows hold, the pairs no row holds."""
         held = [a for a in self.allowed if a]
