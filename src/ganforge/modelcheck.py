@@ -36,8 +36,8 @@ from .errors import GanforgeError, ModelFileError
 from .models.families import FAMILIES
 from .models.losses import get_loss
 from .schema import CATEGORICAL, INTEGER, KINDS, NUMERIC, ORDINAL, Schema
-from .relationcheck import (finite_array, groups_agree, joints_agree, links_agree, lookups_agree, ratios_agree,
-                            supports_agree)
+from .relationcheck import (category_key, finite_array, finite_number, groups_agree, joints_agree, links_agree,
+                            lookups_agree, ratios_agree, supports_agree)
 from .validate import (Invalid, anything, choice, flag, integer, items, mapping, need, number, optional, record,
                        scalar, schema_document, shown, text)
 
@@ -317,10 +317,10 @@ def _encoder_agrees(encoder: TableEncoder, schema: Schema, biggest: int) -> None
         need(source is not None, where, f"its source {shown(d.source)} is not an encoded categorical column")
         need(len(d.values) == len(source.categories), where,
              f"{len(d.values)} values for the {len(source.categories)} codes of {shown(d.source)}")
-        allowed = None if d.spec.is_numeric else set(map(_key, d.spec.categories or []))
+        allowed = None if d.spec.is_numeric else set(map(category_key, d.spec.categories or []))
         need(None not in d.values or d.spec.has_missing, where, "a missing value where the schema has none")
         for v in d.values:
-            ok = v is None or (_number(v) if d.spec.is_numeric else allowed is None or _key(v) in allowed)
+            ok = v is None or (finite_number(v) if d.spec.is_numeric else allowed is None or category_key(v) in allowed)
             need(ok, where, f"value {shown(v)} is not one of column {shown(d.spec.name)}'s")
     need(not joints, "meta.encoder.joints", "a joint that no codec encodes")
     links_agree(encoder)
@@ -334,14 +334,6 @@ def _encoder_agrees(encoder: TableEncoder, schema: Schema, biggest: int) -> None
         if spec.kind in (NUMERIC, INTEGER, CATEGORICAL, ORDINAL):
             need(spec.name in covered, "meta.encoder", f"column {shown(spec.name)} is in the schema but never "
                                                        f"decoded")
-
-
-def _key(v: Any) -> tuple[bool, Any]:
-    return (type(v) is bool, v)
-
-
-def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v))
 
 
 def _bucket_agrees(codec, where: str) -> None:

@@ -14,6 +14,15 @@ from .schema import CATEGORICAL, INTEGER, NUMERIC, ORDINAL, Schema
 from .validate import need
 
 
+def category_key(v: Any) -> tuple[bool, Any]:
+    """A stored category as it compares with the schema's (True is not 1)."""
+    return (type(v) is bool, v)
+
+
+def finite_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+
 def finite_array(v: Any, where: str, length: int | None = None, min_len: int = 1) -> np.ndarray:
     a = np.asarray(v, dtype=float)
     need(a.ndim == 1 and len(a) >= min_len and (length is None or len(a) == length), where,
@@ -156,19 +165,21 @@ def lookups_agree(encoder: TableEncoder, schema: Schema) -> None:
             looked.add(name)
         need(len(lk.keys) == len(lk.values), where, f"{len(lk.keys)} pairs for {len(lk.values)} lists of values")
         specs = [schema[n] for n in lk.key + lk.columns]
+        allowed = [None if s.is_numeric or s.categories is None else set(map(category_key, s.categories))
+                   for s in specs]
         for row, (pair, values) in enumerate(zip(lk.keys, lk.values)):
             need(len(pair) == 2 and len(values) == len(lk.columns), f"{where}.keys[{row}]",
                  f"expected 2 key values and {len(lk.columns)} values")
-            for j, (spec, v) in enumerate(zip(specs, list(pair) + list(values))):
-                _value_agrees(spec, v, f"{where}.keys[{row}]" if j < 2 else f"{where}.values[{row}]")
+            for j, (spec, cats, v) in enumerate(zip(specs, allowed, list(pair) + list(values))):
+                _value_agrees(spec, cats, v, f"{where}.keys[{row}]" if j < 2 else f"{where}.values[{row}]")
 
 
-def _value_agrees(spec, v: Any, where: str) -> None:
+def _value_agrees(spec, allowed: set | None, v: Any, where: str) -> None:
+    """A stored value of column ``spec``: missing only where it has missing values, a finite number where it
+    is a number, else one of its categories (``allowed``, as ``category_key`` gives them) where it has them."""
     if v is None:
         need(spec.has_missing, where, f"a missing value of column {shown(spec.name)}, which has none")
     elif spec.is_numeric:
-        need(isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v)), where,
-             f"value {shown(v)} of column {shown(spec.name)} is not a finite number")
-    elif spec.categories is not None:
-        allowed = {(type(c) is bool, c) for c in spec.categories}
-        need((type(v) is bool, v) in allowed, where, f"value {shown(v)} is not one of column {shown(spec.name)}'s")
+        need(finite_number(v), where, f"value {shown(v)} of column {shown(spec.name)} is not a finite number")
+    elif allowed is not None:
+        need(category_key(v) in allowed, where, f"value {shown(v)} is not one of column {shown(spec.name)}'s")
