@@ -29,17 +29,17 @@ def panel(n_stores=5, n_weeks=40, per=3, seed=0) -> pd.DataFrame:
 def test_finds_the_pair_that_determines_columns_and_nothing_by_accident():
     df = panel()
     cols = [c for c in df.columns if c != "buy"]
-    (lk,) = find(df[cols], cols, set())
+    (lk,) = find(df[cols])
     assert sorted(lk.key) == ["store", "week"]
     assert sorted(lk.columns) == ["disc", "price"]  # region is the store's alone; age the shopper's
     assert len(lk.keys) == 200  # every pair held by three rows
     # one row per pair: nothing to tell a function from chance
     single = panel(per=1)
-    assert find(single[cols], cols, set()) == []
+    assert find(single[cols]) == []
     # the price of the pair broken in one row: no dependency
     broken = df.copy()
     broken.loc[0, "price"] = 9.99
-    assert all("price" not in lk.columns for lk in find(broken[cols], cols, set()))
+    assert all("price" not in lk.columns for lk in find(broken[cols]))
 
 
 def test_apply_takes_the_closest_combination_the_training_rows_hold():

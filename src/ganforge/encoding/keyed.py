@@ -125,10 +125,10 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def find(df: pd.DataFrame, candidates: list[str], skip: set[str]) -> list[Lookup]:
-    """The lookups of ``df``: pairs of ``candidates`` of at most ``MAX_KEY_VALUES`` values each (the
+def find(df: pd.DataFrame) -> list[Lookup]:
+    """The lookups of ``df``: pairs of its columns of at most ``MAX_KEY_VALUES`` values each (the
     ``MAX_KEY_COLUMNS`` of most values, of more), the pair that determines most columns first (of equals, the
-    one of fewest value pairs, then of fewest values), and for each the columns (not in ``skip``, not yet looked up, not a key) that
+    one of fewest value pairs, then of fewest values), and for each the columns (not yet looked up, not a key) that
     are a function of the pair in every row but of neither column alone, where independence would have broken
     that in at least ``MIN_EXPECTED_BREAKS`` groups. A column looked up is never a key, and a key never
     looked up."""
@@ -139,11 +139,11 @@ def find(df: pd.DataFrame, candidates: list[str], skip: set[str]) -> list[Lookup
     for c in df.columns:
         f, u = pd.factorize(df[c], use_na_sentinel=False)
         codes[c], sizes[c] = f.astype(np.int64), len(u)
-    keyable = [c for c in candidates if 2 <= sizes[c] <= MAX_KEY_VALUES]
+    keyable = [c for c in df.columns if 2 <= sizes[c] <= MAX_KEY_VALUES]
     if len(keyable) > MAX_KEY_COLUMNS:  # those of most values, in the table's order
         most = set(sorted(keyable, key=lambda c: -sizes[c])[:MAX_KEY_COLUMNS])
         keyable = [c for c in keyable if c in most]
-    free = [c for c in df.columns if c not in skip and sizes[c] > 1]
+    free = [c for c in df.columns if sizes[c] > 1]
     head = min(n, 4096)  # a function of the pair on every row is one on the first rows: most columns fail there
     first_rows = np.stack([codes[c][:head] for c in free], axis=1) if free else np.zeros((head, 0), np.int64)
     deps = []  # each pair's columns, found once: a pair that determines most columns is taken first
@@ -234,4 +234,4 @@ def for_encoder(enc, df: pd.DataFrame) -> list[Lookup]:
     structures = ([set(p.rule.columns) for p in enc.constraints_.plans] + [{ln.leader, ln.follower} for ln in enc.links_]
                   + [{s.leader, s.follower} for s in enc.supports_] + [{g.column, g.parent} for g in enc.groups_]
                   + [{r.column, r.source} for r in enc.ratios_] + [set(j.columns) for j in enc.joints_])
-    return involved(find(df[cols], cols, set()), structures)
+    return involved(find(df[cols]), structures)
