@@ -154,9 +154,9 @@ class EncodingConfig(Section):
                               "never training ones) | drop (left out) | learn (as categories: copies training values)")
     detect_rules: bool = option(True, boolean, "fit finds inequalities (a <= b in every row) and sums between "
                                                "columns and keeps them in generated rows")
-    lookup_pairs: bool = option(False, boolean, "a column that every training row shows to be a function of two "
-                                                "columns together (a store's price in a week) takes the training "
-                                                "rows' value for the generated pair, where they hold it")
+    lookup_pairs: bool = option(False, boolean, "columns that every training row shows to be a function of two "
+                                                "columns together (a store's prices in a week) take, with the pair, "
+                                                "the closest combination training rows hold")
     gap_min_values: int = option(0, whole(0), "an inequality a <= b is learnt as the gap b - a only when b has more "
                                               "than this many values (fewer: kept by rejection; 0 = always the gap)")
     link_values: bool = option(False, boolean, "fit finds values of two columns that occur in the same rows (or one "
